@@ -99,11 +99,33 @@ class Contract:
 
 
 @dataclass(frozen=True, slots=True)
+class ColumnFlow:
+    """Column ``source`` of the read asset flows into column ``target`` of the consumer's own asset.
+
+    ``direct``: an unchanged copy (``select customer_id``), so the target's type is the source's type.
+    Transitive impact follows flows from asset to asset.
+    """
+
+    source: str
+    target: str
+    direct: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "target": self.target, "direct": self.direct}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ColumnFlow:
+        return cls(data["source"], data["target"], bool(data.get("direct", False)))
+
+
+@dataclass(frozen=True, slots=True)
 class Registration:
     """A consumer depends on an asset, optionally on some of its columns only.
 
     ``columns`` is ``None`` when the consumer reads everything (or nobody knows
-    what it reads: the fail-safe). ``evidence`` says how lineage inferred it.
+    what it reads: the fail-safe). ``evidence`` says how lineage inferred it
+    (``"customer_id: join, select"``). ``consumer_asset`` and ``flows`` carry
+    column lineage onward so impact can follow a change to any depth.
     The identity is (asset, team, consumer): registering it again updates it.
     """
 
@@ -117,6 +139,8 @@ class Registration:
     source: RegistrationSource = RegistrationSource.EXPLICIT
     evidence: tuple[str, ...] = ()
     retired: bool = False
+    consumer_asset: str | None = None  # fqn of the asset the consumer itself produces (a dbt model), if any
+    flows: tuple[ColumnFlow, ...] = ()  # how read columns reach the consumer's own output columns
     id: str | None = None
 
     @property
@@ -198,7 +222,9 @@ class Proposal:
     def awaiting(self) -> tuple[str, ...]:
         """Teams that have not approved yet (migrating and blocked still count as waiting)."""
         return tuple(
-            t for t in self.affected_teams if (a := self.ack_of(t)) is None or a.response is not AckResponse.APPROVED
+            t
+            for t in self.affected_teams
+            if (a := self.ack_of(t)) is None or a.response is not AckResponse.APPROVED
         )
 
     @property
@@ -241,14 +267,18 @@ class Registry(Protocol):
         expected_current: str | None = None,
         forced_reason: str | None = None,
     ) -> Contract:
-        """Publish ``version``; refuses (ConflictError) when the current version is not ``expected_current``."""
+        """Publish ``version``; ConflictError when the current version is not ``expected_current``."""
         ...
 
     # registrations
     def register(self, registration: Registration) -> RegisterOutcome: ...
     def retire(self, fqn: str, team: str, consumer: str) -> bool: ...
     def registrations(
-        self, fqn: str | None = None, *, team: str | None = None, consumer: str | None = None,
+        self,
+        fqn: str | None = None,
+        *,
+        team: str | None = None,
+        consumer: str | None = None,
         include_retired: bool = False,
     ) -> list[Registration]: ...
 
@@ -270,16 +300,29 @@ class Registry(Protocol):
         ...
 
     def get_proposal(self, proposal_id: str) -> Proposal: ...
-    def proposals(self, fqn: str | None = None, *, status: ProposalStatus | None = None) -> list[Proposal]: ...
+    def proposals(
+        self, fqn: str | None = None, *, status: ProposalStatus | None = None
+    ) -> list[Proposal]: ...
     def acknowledge(
-        self, proposal_id: str, team: str, response: AckResponse, *, note: str | None = None, by: str | None = None
+        self,
+        proposal_id: str,
+        team: str,
+        response: AckResponse,
+        *,
+        note: str | None = None,
+        by: str | None = None,
     ) -> Proposal:
-        """Record (or update) a team's acknowledgment; pending -> approved once every affected team approved."""
+        """Record (or update) a team's answer; pending -> approved once every affected team approved."""
         ...
 
     def withdraw(self, proposal_id: str, *, by: str | None = None, reason: str | None = None) -> Proposal: ...
     def publish_proposal(
-        self, proposal_id: str, version: str, *, change_class: str = "major", by: str | None = None,
+        self,
+        proposal_id: str,
+        version: str,
+        *,
+        change_class: str = "major",
+        by: str | None = None,
         forced_reason: str | None = None,
     ) -> tuple[Proposal, Contract]:
         """Publish an approved proposal (or force a pending one with ``forced_reason``) exactly once."""
