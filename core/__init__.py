@@ -84,6 +84,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "DEFAULT_PATH",
     "AckResponse",
     "AffectedConsumer",
     "Asset",
@@ -94,7 +95,6 @@ __all__ = [
     "ConflictError",
     "ConsumerKind",
     "Contract",
-    "DEFAULT_PATH",
     "Decision",
     "DependencyType",
     "Family",
