@@ -1,0 +1,6 @@
+select
+    event_id,
+    customer_id,
+    event_type,
+    occurred_at
+from {{ source('raw', 'events') }}
