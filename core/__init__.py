@@ -65,12 +65,17 @@ _EXPORTS: dict[str, str] = {
     "analyze_project": "tessera_core.lineage.project",
     "node_schema": "tessera_core.contracts",
     "contract_nodes": "tessera_core.contracts",
+    "live_source_schema": "tessera_core.contracts",
     "assets_from_project": "tessera_core.sync",
     "registrations_from_lineage": "tessera_core.sync",
     "sync_registrations": "tessera_core.sync",
     "SyncReport": "tessera_core.sync",
     # reports
     "render_report": "tessera_core.report.text",
+    "render_markdown": "tessera_core.report.markdown",
+    "render_junit": "tessera_core.report.ci",
+    "render_github_annotations": "tessera_core.report.ci",
+    "table": "tessera_core.report.table",
     # errors
     "TesseraError": "tessera_core.errors",
     "SchemaError": "tessera_core.errors",
@@ -132,6 +137,7 @@ __all__ = [
     "dialect_for_adapter",
     "diff",
     "force_publish",
+    "live_source_schema",
     "load_manifest",
     "node_schema",
     "normalize_name",
@@ -143,9 +149,13 @@ __all__ = [
     "read_schema_file",
     "registrations_from_lineage",
     "relation_fqn",
+    "render_github_annotations",
+    "render_junit",
+    "render_markdown",
     "render_report",
     "schema_from_dbt",
     "sync_registrations",
+    "table",
     "to_json_schema",
     "withdraw",
 ]
@@ -167,7 +177,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from tessera_core.compat.changes import Change, ChangeKind
     from tessera_core.compat.diff import diff
-    from tessera_core.contracts import contract_nodes, node_schema
+    from tessera_core.contracts import contract_nodes, live_source_schema, node_schema
     from tessera_core.dialects import check_dialect, dialect_for_adapter
     from tessera_core.errors import (
         ConflictError,
@@ -212,6 +222,9 @@ if TYPE_CHECKING:
         RegistrationSource,
         Registry,
     )
+    from tessera_core.report.ci import render_github_annotations, render_junit
+    from tessera_core.report.markdown import render_markdown
+    from tessera_core.report.table import table
     from tessera_core.report.text import render_report
     from tessera_core.schema.dbt import schema_from_dbt
     from tessera_core.schema.export import to_json_schema

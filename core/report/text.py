@@ -23,7 +23,8 @@ def render_report(report: ImpactReport) -> str:
         ]
         rows += [(b.change.path, "enforced_contract", b.message) for b in report.contract_breaks]
         parts.append("Breaking changes:\n" + table(["path", "kind", "what"], rows, max_width=90))
-    others = [c for c in report.changes if c not in {j.change for j in report.breaking}]
+    flagged = {id(j.change) for j in report.breaking}
+    others = [c for c in report.changes if id(c) not in flagged]
     if others:
         rows = [(c.path or "(schema)", c.kind.value, c.message) for c in others]
         parts.append("Other changes:\n" + table(["path", "kind", "what"], rows, max_width=90))

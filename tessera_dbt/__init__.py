@@ -1,0 +1,1 @@
+"""dbt integration: sync, CI check and gated run/build over tessera_core."""
