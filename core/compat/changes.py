@@ -98,3 +98,15 @@ class Change:
             new=data.get("new"),
             column=data.get("column"),
         )
+
+
+class CompatibilityMode(StrEnum):
+    """How strictly a contract's changes are judged (the Tessera server's modes, plus transitive ones)."""
+
+    BACKWARD = "backward"
+    FORWARD = "forward"
+    FULL = "full"
+    NONE = "none"
+    BACKWARD_TRANSITIVE = "backward_transitive"
+    FORWARD_TRANSITIVE = "forward_transitive"
+    FULL_TRANSITIVE = "full_transitive"

@@ -15,7 +15,8 @@ def open_registry(spec: str | Path | None = None, *, api_key: str | None = None)
     if text.startswith(("http://", "https://")):
         from tessera_core.registry.http import HttpRegistry
 
-        return HttpRegistry(text, api_key=api_key)
+        remote: Registry = HttpRegistry(text, api_key=api_key)
+        return remote
     from tessera_core.registry.sqlite import SqliteRegistry
 
     path = Path(text.removeprefix("sqlite:///").removeprefix("sqlite://"))

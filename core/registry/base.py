@@ -13,18 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
-from tessera_core.compat.changes import Change
+from tessera_core.compat.changes import Change, CompatibilityMode
 from tessera_core.schema.model import Schema
-
-
-class CompatibilityMode(StrEnum):
-    BACKWARD = "backward"
-    FORWARD = "forward"
-    FULL = "full"
-    NONE = "none"
-    BACKWARD_TRANSITIVE = "backward_transitive"
-    FORWARD_TRANSITIVE = "forward_transitive"
-    FULL_TRANSITIVE = "full_transitive"
 
 
 class ConsumerKind(StrEnum):

@@ -304,19 +304,14 @@ class JsonSchemaReader:
         required = body.get("required") or []
         if not isinstance(required, list):
             raise self.error("'required' must be a list of property names", pointer + "/required")
-        declared = [
+        # Fields come from ``properties``, as on the Tessera server: a name listed only in
+        # ``required`` is not a field (so dropping its property is reported as a removal).
+        return tuple(
             self.read(sub, f"{pointer}/properties/{escape(name)}", stack).to_field(
                 name, required=name in required
             )
             for name, sub in properties.items()
-        ]
-        # A required name without a property schema must be present but may hold anything.
-        undeclared = [
-            Reading(Type(Family.ANY), False).to_field(name, required=True)
-            for name in dict.fromkeys(required)
-            if isinstance(name, str) and name not in properties
-        ]
-        return (*declared, *undeclared)
+        )
 
     def _apply_native(
         self, kind: Type, body: Mapping[str, Any], pointer: str, facets: dict[str, Any]

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tessera_core.errors import SchemaError, UnknownDialectError
 from tessera_core.manifest import DbtColumn, DbtTest
 from tessera_core.schema.dbt import catalog_schema, schema_from_dbt

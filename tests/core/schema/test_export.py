@@ -16,7 +16,7 @@ from tessera_core.schema.jsonschema import read_json_schema
 from tessera_core.schema.model import Family, Field, Schema, Type
 
 FIXTURES = Path(__file__).parent / "fixtures"
-EXCHANGES = Path("/work/shared/tessera-api/exchanges.json")
+EXCHANGES = Path(__file__).resolve().parents[3].parent / "shared" / "tessera-api" / "exchanges.json"
 
 # -- a strategy for JSON Schema documents within what the reader supports -----------------------------
 

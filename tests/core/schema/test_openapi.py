@@ -13,7 +13,7 @@ from tessera_core.schema.openapi import read_openapi
 FIXTURES = Path(__file__).parent / "fixtures"
 PETSTORE_30 = read_openapi(FIXTURES / "petstore.openapi30.yaml")
 PETSTORE_31 = read_openapi(FIXTURES / "petstore.openapi31.json")
-SERVER_OPENAPI = Path("/work/shared/tessera-api/openapi.json")
+SERVER_OPENAPI = Path(__file__).resolve().parents[3].parent / "shared" / "tessera-api" / "openapi.json"
 
 
 def test_keys_for_components_and_operation_bodies() -> None:

@@ -1,6 +1,7 @@
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from tessera_core.errors import SchemaError, UnknownDialectError
 from tessera_core.schema.model import ANY, Family, Field, Type
 from tessera_core.schema.types import parse_data_type
