@@ -356,7 +356,8 @@ def test_server_request_bodies_from_recorded_exchanges() -> None:
     for name, body in bodies:
         schema = read_json_schema(body, source=name)
         assert schema.names[: len(body["properties"])] == tuple(body["properties"]), name
-        assert {f.name for f in schema.fields if f.required} == set(body["required"]), name
+        required = set(body["required"]) & set(body["properties"])
+        assert {f.name for f in schema.fields if f.required} == required, name
     first = read_json_schema(bodies[0][1])
     created = first.field("created_at")
     assert created is not None and created.format == "date-time" and created.type == Type(Family.STRING)
