@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
-from tessera_core.compat.changes import Change, CompatibilityMode
+from tessera_core.compat.changes import Change
+from tessera_core.compat.changes import CompatibilityMode as CompatibilityMode
 from tessera_core.schema.model import Schema
 
 
