@@ -385,6 +385,73 @@ def audit(ctx: Ctx, asset: str | None, limit: int) -> None:
     ctx.emit(data, table(["seq", "at", "action", "asset", "actor"], rows) if rows else "no events")
 
 
+@main.command()
+@click.argument("model")
+@click.option(
+    "--manifest",
+    default="target/manifest.json",
+    show_default=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="A compiled dbt manifest (or its target/ folder)",
+)
+@click.option("--catalog", default=None, type=click.Path(exists=True, path_type=Path))
+@pass_ctx
+@handles_errors
+def lineage(ctx: Ctx, model: str, manifest: Path, catalog: Path | None) -> None:
+    """MODEL's upstream tables, the columns it reads from each (and where), and its output columns."""
+    from tessera_core.lineage.project import analyze_project
+    from tessera_core.manifest import load_manifest
+
+    project = load_manifest(manifest, catalog=catalog)
+    node = project.nodes.get(model) or next(
+        (n for n in project.nodes.values() if n.name == model and n.resource_type in ("model", "snapshot")),
+        None,
+    )
+    if node is None:
+        raise TesseraError(f"{manifest}: no model named {model!r}")
+    found = analyze_project(project).models.get(node.unique_id)
+    if found is None:
+        raise TesseraError(f"{node.unique_id} has no compiled SQL in {manifest}: run dbt compile first")
+    upstream = []
+    for uid in found.upstream:
+        cols = found.columns_read.get(uid)
+        reads = {c: sorted(str(k) for k in found.clauses.get((uid, c), ())) for c in sorted(cols or ())}
+        upstream.append(
+            {
+                "unique_id": uid,
+                "relation": project.nodes[uid].relation if uid in project.nodes else None,
+                "columns": reads if cols is not None else None,
+            }
+        )
+    outputs = {
+        out: sorted(f"{project.nodes[u].name if u in project.nodes else u}.{c}" for u, c in srcs)
+        for out, srcs in found.outputs.items()
+    }
+    rows = [
+        (u["unique_id"].split(".")[-1], col, ", ".join(clauses) or "select")
+        for u in upstream
+        for col, clauses in (u["columns"] or {"(all columns)": []}).items()
+    ]
+    out_rows = [(out, ", ".join(srcs) or "-") for out, srcs in outputs.items()]
+    text = (
+        f"{node.unique_id} reads:\n"
+        + table(["upstream", "column", "clauses"], rows, max_width=70)
+        + "\n\nOutput columns:\n"
+        + table(["column", "derived from"], out_rows, max_width=90)
+    )
+    text += "".join(f"\nwarning: {w}" for w in found.warnings)
+    ctx.emit(
+        {
+            "model": node.unique_id,
+            "upstream": upstream,
+            "outputs": outputs,
+            "ok": found.ok,
+            "warnings": list(found.warnings),
+        },
+        text,
+    )
+
+
 def _fqn(asset: str) -> str:
     return ".".join(normalize_name(p) for p in asset.split("."))
 
