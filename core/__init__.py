@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS: dict[str, str] = {
     # the gate
     "check_impact": "tessera_core.gate",
+    "check_removal": "tessera_core.gate",
     "publish": "tessera_core.gate",
     "acknowledge": "tessera_core.gate",
     "force_publish": "tessera_core.gate",
@@ -133,6 +134,7 @@ __all__ = [
     "assets_from_project",
     "check_dialect",
     "check_impact",
+    "check_removal",
     "contract_nodes",
     "dialect_for_adapter",
     "diff",
@@ -197,6 +199,7 @@ if TYPE_CHECKING:
         PublishResult,
         acknowledge,
         check_impact,
+        check_removal,
         force_publish,
         proposal_dict,
         publish,

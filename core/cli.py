@@ -412,26 +412,23 @@ def lineage(ctx: Ctx, model: str, manifest: Path, catalog: Path | None) -> None:
     found = analyze_project(project).models.get(node.unique_id)
     if found is None:
         raise TesseraError(f"{node.unique_id} has no compiled SQL in {manifest}: run dbt compile first")
-    upstream = []
+    upstream: list[dict[str, Any]] = []
+    rows: list[tuple[str, str, str]] = []
     for uid in found.upstream:
         cols = found.columns_read.get(uid)
         reads = {c: sorted(str(k) for k in found.clauses.get((uid, c), ())) for c in sorted(cols or ())}
+        relation = project.nodes[uid].relation if uid in project.nodes else None
         upstream.append(
-            {
-                "unique_id": uid,
-                "relation": project.nodes[uid].relation if uid in project.nodes else None,
-                "columns": reads if cols is not None else None,
-            }
+            {"unique_id": uid, "relation": relation, "columns": reads if cols is not None else None}
         )
+        name = uid.split(".")[-1]
+        if cols is None:
+            rows.append((name, "(all columns)", "-"))
+        rows += [(name, col, ", ".join(clauses) or "select") for col, clauses in reads.items()]
     outputs = {
         out: sorted(f"{project.nodes[u].name if u in project.nodes else u}.{c}" for u, c in srcs)
         for out, srcs in found.outputs.items()
     }
-    rows = [
-        (u["unique_id"].split(".")[-1], col, ", ".join(clauses) or "select")
-        for u in upstream
-        for col, clauses in (u["columns"] or {"(all columns)": []}).items()
-    ]
     out_rows = [(out, ", ".join(srcs) or "-") for out, srcs in outputs.items()]
     text = (
         f"{node.unique_id} reads:\n"

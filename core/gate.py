@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from tessera_core.compat.changes import Change
-from tessera_core.compat.diff import diff
+from tessera_core.compat.diff import diff, removed_asset_changes
 from tessera_core.compat.modes import CompatPolicy, Judged, change_class, verdict, verdict_transitive
 from tessera_core.errors import RegistryUnavailableError
 from tessera_core.impact import ContractBreak, affected_consumers, contract_breaks
@@ -183,27 +183,42 @@ def check_impact(
     try:
         return _check(registry, asset, schema, settings)
     except RegistryUnavailableError as exc:
-        mode = settings.default_mode
-        if settings.fail_open:
-            log.warning("tessera: registry unreachable, passing %s because fail_open is set: %s", asset, exc)
-            return ImpactReport(
-                asset,
-                mode,
-                Decision.NOTIFY,
-                messages=(f"registry unreachable ({exc}); passed only because fail-open is set",),
-            )
+        return _unreachable(asset, settings, exc)
+
+
+def _unreachable(asset: str, settings: GateSettings, exc: RegistryUnavailableError) -> ImpactReport:
+    """Fail closed by default; pass loudly when fail-open is set."""
+    mode = settings.default_mode
+    if settings.fail_open:
+        log.warning("tessera: registry unreachable, passing %s because fail_open is set: %s", asset, exc)
         return ImpactReport(
             asset,
             mode,
-            Decision.BLOCKED,
-            messages=(
-                f"registry unreachable ({exc}); blocked (fail closed). Fix the connection, or set "
-                "fail-open to let changes through unchecked",
-            ),
+            Decision.NOTIFY,
+            messages=(f"registry unreachable ({exc}); passed only because fail-open is set",),
         )
+    return ImpactReport(
+        asset,
+        mode,
+        Decision.BLOCKED,
+        messages=(
+            f"registry unreachable ({exc}); blocked (fail closed). Fix the connection, or set "
+            "fail-open to let changes through unchecked",
+        ),
+    )
 
 
-def _check(registry: Registry, fqn: str, schema: Schema, settings: GateSettings) -> ImpactReport:
+def check_removal(registry: Registry, asset: str, *, settings: GateSettings | None = None) -> ImpactReport:
+    """What deleting (or renaming) the contracted ``asset`` breaks: every consumer of it. Read-only."""
+    settings = settings or GateSettings()
+    try:
+        return _check(registry, asset, None, settings)
+    except RegistryUnavailableError as exc:
+        return _unreachable(asset, settings, exc)
+
+
+def _check(registry: Registry, fqn: str, schema: Schema | None, settings: GateSettings) -> ImpactReport:
+    """``schema`` None: the asset is going away."""
     found: Asset | None = registry.get_asset(fqn)
     mode = found.compatibility_mode if found else settings.default_mode
     owner = found.owner_team if found else None
@@ -213,12 +228,16 @@ def _check(registry: Registry, fqn: str, schema: Schema, settings: GateSettings)
             fqn,
             mode,
             Decision.PASS,
-            next_version=INITIAL_VERSION,
-            change_class="initial",
+            next_version=INITIAL_VERSION if schema is not None else None,
+            change_class="initial" if schema is not None else "none",
             owner_team=owner,
-            messages=("no contract yet: publishing creates version 1.0.0",),
+            messages=(
+                "no contract yet: publishing creates version 1.0.0"
+                if schema is not None
+                else "no contract to remove",
+            ),
         )
-    changes = diff(current.schema, schema)
+    changes = diff(current.schema, schema) if schema is not None else removed_asset_changes(current.schema)
     if not changes:
         return ImpactReport(
             fqn,
@@ -228,7 +247,7 @@ def _check(registry: Registry, fqn: str, schema: Schema, settings: GateSettings)
             owner_team=owner,
             messages=(f"identical to the published {current.version}: nothing to publish",),
         )
-    if mode in TRANSITIVE:
+    if mode in TRANSITIVE and schema is not None:
         history = [c.schema for c in registry.contract_history(fqn)]
         judged = verdict_transitive(history, schema, mode, policy=settings.policy)
     else:
@@ -246,7 +265,7 @@ def _check(registry: Registry, fqn: str, schema: Schema, settings: GateSettings)
     for b in breaks:
         if (b.consumer.asset_fqn, b.consumer.team, b.consumer.consumer) not in known:
             affected.append(b.consumer)
-    proposal = _open_proposal(registry, fqn)
+    proposal = _open_proposal(registry, fqn) if schema is not None else None
     if proposal is not None and proposal.schema != schema:
         other = proposal
         proposal = None

@@ -14,6 +14,7 @@ from tessera_core import (
     Project,
     Registry,
     check_impact,
+    check_removal,
     contract_nodes,
     live_source_schema,
     node_schema,
@@ -99,4 +100,27 @@ def check_project(
             continue
         report = check_impact(registry, node.relation, schema, settings=settings)
         checks.append(NodeCheck(node, report, live))
+    if wanted is None:
+        checks += removed_nodes(registry, project, settings=settings)
     return CheckResult(tuple(checks), tuple(skipped))
+
+
+def removed_nodes(
+    registry: Registry, project: Project, *, settings: GateSettings | None = None
+) -> list[NodeCheck]:
+    """Contracted models of this project that the registry knows but the project no longer has."""
+    present = {n.relation for n in project.nodes.values() if n.relation}
+    gone = []
+    for asset in registry.assets():
+        uid = str(asset.metadata.get("unique_id", ""))
+        if (
+            asset.kind != "model"
+            or asset.fqn in present
+            or not uid.startswith(f"model.{project.project_name}.")
+        ):
+            continue
+        report = check_removal(registry, asset.fqn, settings=settings)
+        if report.changes:
+            node = Node(uid, "model", uid.split(".")[-1], project.project_name, asset.fqn)
+            gone.append(NodeCheck(node, report))
+    return gone

@@ -176,3 +176,14 @@ def test_registry_down_fails_closed_by_default_and_open_when_asked(tmp_path: Pat
     assert closed.decision is Decision.BLOCKED and "fail closed" in closed.messages[0]
     opened = gate.check_impact(down, DIM, V1, settings=GateSettings(fail_open=True))
     assert opened.decision is Decision.NOTIFY and "fail-open" in opened.messages[0]
+
+
+def test_removing_a_contracted_asset_blocks_every_reader(registry: SqliteRegistry) -> None:
+    report = gate.check_removal(registry, DIM)
+    assert report.decision is Decision.BLOCKED
+    assert [c.kind.value for c in report.changes] == ["asset_removed"]
+    assert {a.team for a in report.affected} == {"analytics", "ml"}
+
+
+def test_removing_an_asset_without_contract_passes(tmp_path: Path) -> None:
+    assert gate.check_removal(SqliteRegistry(tmp_path / "r.db"), DIM).decision is Decision.PASS
