@@ -21,9 +21,9 @@ from tessera_core.registry.base import (
     ColumnFlow,
     CompatibilityMode,
     ConsumerKind,
+    RegisterOutcome,
     Registration,
     RegistrationSource,
-    RegisterOutcome,
     Registry,
 )
 from tessera_core.schema.names import normalize_name
@@ -162,7 +162,7 @@ def _exposure_registrations(project: Project, node: Node, default_team: str) -> 
 
 
 def declared_registrations(project: Project) -> list[Registration]:
-    """``meta.tessera.consumers`` on a model/source: [{team, consumer, columns?, kind?}] -> explicit registrations."""
+    """Explicit registrations from ``meta.tessera.consumers`` ([{team, consumer, columns?, kind?}]) of a node."""
     out = []
     for node in project.nodes.values():
         if node.relation is None:

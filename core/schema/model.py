@@ -277,7 +277,9 @@ def _freeze_params(mapping: dict[str, Any]) -> tuple[tuple[str, JsonValue], ...]
     return tuple(sorted((k, _freeze(v)) for k, v in mapping.items()))
 
 
-def guarantee(kind: GuaranteeKind | str, column: str | None = None, *, source: str = "test", **params: Any) -> Guarantee:
+def guarantee(
+    kind: GuaranteeKind | str, column: str | None = None, *, source: str = "test", **params: Any
+) -> Guarantee:
     """Build a ``Guarantee`` with frozen parameters."""
     return Guarantee(GuaranteeKind(kind), column, _freeze_params(params), source)
 
@@ -322,8 +324,14 @@ class Schema:
         }
         if self.guarantees:
             out["guarantees"] = [g.to_dict() for g in self.guarantees]
-        for key in ("dialect", "additional_properties", "contract_enforced", "access", "deprecation_date",
-                    "description"):
+        for key in (
+            "dialect",
+            "additional_properties",
+            "contract_enforced",
+            "access",
+            "deprecation_date",
+            "description",
+        ):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
@@ -357,4 +365,3 @@ __all__ = [
     "constraints_from",
     "guarantee",
 ]
-

@@ -12,7 +12,7 @@ def normalize_name(name: str, *, quoted: bool = False) -> str:
     """``CUSTOMER_ID`` -> ``customer_id``; a quoted ``"CustomerId"`` stays as it is."""
     if quoted:
         return name
-    if len(name) >= 2 and name[0] == name[-1] and name[0] in "\"`":
+    if len(name) >= 2 and name[0] == name[-1] and name[0] in '"`':
         return name[1:-1]
     if len(name) >= 2 and name[0] == "[" and name[-1] == "]":
         return name[1:-1]

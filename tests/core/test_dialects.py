@@ -1,4 +1,5 @@
 import pytest
+
 from tessera_core.dialects import check_dialect, dialect_for_adapter, known_dialects
 from tessera_core.errors import UnknownDialectError
 
