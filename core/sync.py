@@ -162,7 +162,7 @@ def _exposure_registrations(project: Project, node: Node, default_team: str) -> 
 
 
 def declared_registrations(project: Project) -> list[Registration]:
-    """Explicit registrations from ``meta.tessera.consumers`` ([{team, consumer, columns?, kind?}]) of a node."""
+    """Explicit registrations from each node's ``meta.tessera.consumers`` ({team, consumer, columns?})."""
     out = []
     for node in project.nodes.values():
         if node.relation is None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, TypeAlias
 
-JsonValue: TypeAlias = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
+JsonValue: TypeAlias = bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"] | None
 
 
 class Family(StrEnum):
@@ -198,7 +198,7 @@ class Field:
             description=data.get("description"),
             format=data.get("format"),
             enum=tuple(enum) if enum is not None else None,
-            default=data["default"] if "default" in data else NO_DEFAULT,
+            default=data.get("default", NO_DEFAULT),
             constraints=constraints_from(data.get("constraints") or {}),
         )
 
