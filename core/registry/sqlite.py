@@ -25,6 +25,11 @@ Decisions the protocol leaves open:
 - ``contract_history``, ``registrations``, ``proposals`` and ``audit`` list
   oldest first; ``audit(limit=n)`` keeps the newest ``n`` events, still oldest
   first (the tail of the log).
+
+Notifications: ``open_proposal`` (when it creates one), ``acknowledge``,
+``withdraw``, ``publish_proposal`` and ``register`` (when it adds) write their
+notices to the outbox tables in the same transaction (``tessera_core.notify``
+decides who is told what and delivers them after the commit).
 """
 
 from __future__ import annotations
@@ -50,6 +55,8 @@ from tessera_core.errors import (
     RegistryError,
     RegistryUnavailableError,
 )
+from tessera_core.notify import events as notify
+from tessera_core.notify.outbox import record as record_notices
 from tessera_core.registry import migrations
 from tessera_core.registry.base import (
     Acknowledgment,
@@ -296,6 +303,7 @@ class SqliteRegistry:
                     None,
                     _registration_details(reg, wanted),
                 )
+                self._notify(conn, notify.consumer_registered(reg, owner=self._owner(conn, reg.asset_fqn)))
                 return RegisterOutcome.ADDED
             explicit_stays = (
                 row["source"] == RegistrationSource.EXPLICIT.value
@@ -426,7 +434,9 @@ class SqliteRegistry:
                 "status": status.value,
             }
             _audit(conn, AuditAction.PROPOSAL_OPENED, fqn, proposed_by, details)
-            return self._proposal(conn, self._proposal_row(conn, proposal_id)), True
+            opened = self._proposal(conn, self._proposal_row(conn, proposal_id))
+            self._notify(conn, notify.proposal_opened(opened, owner=self._owner(conn, fqn)))
+            return opened, True
 
     def get_proposal(self, proposal_id: str) -> Proposal:
         with self._read() as conn:
@@ -503,6 +513,10 @@ class SqliteRegistry:
                 )
                 _audit(conn, action, proposal.asset_fqn, by, {"proposal": proposal_id, "after": team})
                 updated = self._proposal(conn, self._proposal_row(conn, proposal_id))
+            if previous is None or (previous.response, previous.note) != (answer, note):  # news only
+                owner = self._owner(conn, proposal.asset_fqn)
+                was = previous.response if previous is not None else None
+                self._notify(conn, notify.acknowledgment_received(updated, team, owner=owner, previous=was))
             return updated
 
     def withdraw(self, proposal_id: str, *, by: str | None = None, reason: str | None = None) -> Proposal:
@@ -515,7 +529,9 @@ class SqliteRegistry:
             )
             details = {"proposal": proposal_id, "reason": reason, "was": proposal.status.value}
             _audit(conn, AuditAction.PROPOSAL_WITHDRAWN, proposal.asset_fqn, by, details)
-            return self._proposal(conn, self._proposal_row(conn, proposal_id))
+            withdrawn = self._proposal(conn, self._proposal_row(conn, proposal_id))
+            self._notify(conn, notify.proposal_closed(withdrawn, owner=self._owner(conn, proposal.asset_fqn)))
+            return withdrawn
 
     def publish_proposal(
         self,
@@ -577,7 +593,9 @@ class SqliteRegistry:
                 "awaiting": list(proposal.awaiting),
             }
             _audit(conn, action, fqn, by, details)
-            return self._proposal(conn, self._proposal_row(conn, proposal_id)), contract
+            closed = self._proposal(conn, self._proposal_row(conn, proposal_id))
+            self._notify(conn, notify.proposal_closed(closed, owner=self._owner(conn, fqn)))
+            return closed, contract
 
     # audit
 
@@ -697,6 +715,15 @@ class SqliteRegistry:
     def _asset_row(self, conn: sqlite3.Connection, fqn: str) -> sqlite3.Row | None:
         row: sqlite3.Row | None = conn.execute("SELECT * FROM assets WHERE fqn = ?", (fqn,)).fetchone()
         return row
+
+    def _owner(self, conn: sqlite3.Connection, fqn: str) -> str | None:
+        row = self._asset_row(conn, fqn)
+        return row["owner_team"] if row is not None else None
+
+    def _notify(self, conn: sqlite3.Connection, notices: Sequence[notify.Notice]) -> None:
+        """Write an event's notices to the outbox inside the event's own transaction."""
+        if notices:
+            record_notices(conn, notices, at=_now())
 
     def _asset_id(self, conn: sqlite3.Connection, fqn: str) -> int:
         """The id of asset ``fqn``, created (no owner, defaults) when missing."""
