@@ -77,6 +77,11 @@ _EXPORTS: dict[str, str] = {
     "render_junit": "tessera_core.report.ci",
     "render_github_annotations": "tessera_core.report.ci",
     "table": "tessera_core.report.table",
+    # notifications
+    "flush_notifications": "tessera_core.notify.deliver",
+    "flush_if_configured": "tessera_core.notify.deliver",
+    "load_notify_config": "tessera_core.notify.config",
+    "FlushReport": "tessera_core.notify.deliver",
     # errors
     "TesseraError": "tessera_core.errors",
     "SchemaError": "tessera_core.errors",
@@ -105,6 +110,7 @@ __all__ = [
     "DependencyType",
     "Family",
     "Field",
+    "FlushReport",
     "GateSettings",
     "Guarantee",
     "ImpactReport",
@@ -138,9 +144,12 @@ __all__ = [
     "contract_nodes",
     "dialect_for_adapter",
     "diff",
+    "flush_if_configured",
+    "flush_notifications",
     "force_publish",
     "live_source_schema",
     "load_manifest",
+    "load_notify_config",
     "node_schema",
     "normalize_name",
     "open_registry",
@@ -208,6 +217,8 @@ if TYPE_CHECKING:
     from tessera_core.lineage.project import analyze_project
     from tessera_core.lineage.query import analyze_query
     from tessera_core.manifest import Node, Project, load_manifest
+    from tessera_core.notify.config import load_notify_config
+    from tessera_core.notify.deliver import FlushReport, flush_if_configured, flush_notifications
     from tessera_core.registry import DEFAULT_PATH, open_registry
     from tessera_core.registry.base import (
         AckResponse,

@@ -52,6 +52,16 @@ class Ctx:
     def emit(self, data: Any, text: str) -> None:
         click.echo(json.dumps(data, indent=2, default=str) if self.as_json else text)
 
+    def notify(self) -> None:
+        """Send the notifications a write just queued, when a notify config exists (else they wait)."""
+        from tessera_core.notify.config import DEFAULT_CONFIG_PATH
+        from tessera_core.notify.deliver import flush_if_configured
+
+        config = os.environ.get("TESSERA_NOTIFY_CONFIG") or DEFAULT_CONFIG_PATH
+        report = flush_if_configured(self.registry_spec, config)
+        if report is not None and (report.delivered or report.retrying or report.dead):
+            click.echo(f"notifications: {report.summary()}", err=True)
+
 
 def _fail(ctx: Ctx, message: str, code: int = EXIT_USAGE) -> NoReturn:
     if ctx.as_json:
@@ -159,6 +169,7 @@ def publish(
     """Publish SCHEMA_FILE as ASSET's contract, or open the proposal it needs (exit 1)."""
     schema = load_schema(schema_file, name=name, fmt=fmt)
     result = gate.publish(ctx.registry, _fqn(asset), schema, owner_team=owner, mode=mode, by=by)
+    ctx.notify()
     text = render_report(result.report)
     if result.contract:
         text += f"\n\npublished {result.contract.asset_fqn} {result.contract.version}"
@@ -205,6 +216,7 @@ def register(
         pinned_version=pin,
     )
     outcome = ctx.registry.register(reg)
+    ctx.notify()
     ctx.emit(
         {
             "outcome": outcome.value,
@@ -298,6 +310,7 @@ def proposals_show(ctx: Ctx, proposal_id: str) -> None:
 def ack(ctx: Ctx, proposal_id: str, team: str, response: str, note: str | None, by: str | None) -> None:
     """Acknowledge PROPOSAL_ID for TEAM."""
     p = gate.acknowledge(ctx.registry, proposal_id, team, response, note=note, by=by)
+    ctx.notify()
     ctx.emit(gate.proposal_dict(p), render_proposal(p))
 
 
@@ -310,6 +323,7 @@ def ack(ctx: Ctx, proposal_id: str, team: str, response: str, note: str | None, 
 def force(ctx: Ctx, proposal_id: str, reason: str, by: str | None) -> None:
     """Publish PROPOSAL_ID over missing acknowledgments."""
     contract = gate.force_publish(ctx.registry, proposal_id, reason=reason, by=by)
+    ctx.notify()
     ctx.emit(
         {"proposal": proposal_id, "version": contract.version, "asset": contract.asset_fqn},
         f"forced {contract.asset_fqn} {contract.version}",
@@ -325,6 +339,7 @@ def force(ctx: Ctx, proposal_id: str, reason: str, by: str | None) -> None:
 def withdraw(ctx: Ctx, proposal_id: str, reason: str | None, by: str | None) -> None:
     """Withdraw PROPOSAL_ID."""
     p = gate.withdraw(ctx.registry, proposal_id, by=by, reason=reason)
+    ctx.notify()
     ctx.emit(gate.proposal_dict(p), render_proposal(p))
 
 
@@ -449,8 +464,66 @@ def lineage(ctx: Ctx, model: str, manifest: Path, catalog: Path | None) -> None:
     )
 
 
+# notifications (tessera_core.notify): the SQLite registry's outbox
+@main.group(invoke_without_command=True)
+@click.option("--flush", is_flag=True, help="Deliver the notifications that are due (new ones and retries)")
+@click.option(
+    "--config",
+    "config_path",
+    envvar="TESSERA_NOTIFY_CONFIG",
+    default=".tessera/notify.yml",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Channels per team (env TESSERA_NOTIFY_CONFIG)",
+)
+@click.pass_context
+@handles_errors
+def notify(click_ctx: click.Context, flush: bool, config_path: Path) -> None:
+    """Notifications: --flush delivers them (exit 1 when one was given up), `status` reports them."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    if not flush:
+        click.echo(click_ctx.get_help(), err=True)
+        sys.exit(EXIT_USAGE)
+    from tessera_core.notify import flush_notifications
+
+    ctx = click_ctx.find_object(Ctx)
+    assert ctx is not None
+    if (path := _outbox_path(ctx)) is not None:
+        report = flush_notifications(path, config_path)
+        ctx.emit(report.to_dict(), report.summary())
+        sys.exit(EXIT_OK if report.ok else EXIT_BLOCKED)
+
+
+@notify.command("status")
+@pass_ctx
+@handles_errors
+def notify_status(ctx: Ctx) -> None:
+    """Counts, and every dead or retrying delivery with its last error (exit 1 when any is dead)."""
+    from tessera_core.notify import outbox_status
+
+    if (path := _outbox_path(ctx)) is not None:
+        status = outbox_status(path)
+        ctx.emit(status.to_dict(), status.summary())
+        sys.exit(EXIT_BLOCKED if status.dead else EXIT_OK)
+
+
+def _outbox_path(ctx: Ctx) -> Path | None:
+    """The SQLite registry holding the outbox; None (and a message) when the registry is a server."""
+    if ctx.registry_spec.startswith(("http://", "https://")):
+        message = "the registry is a Tessera server: it sends notifications itself; there is no outbox"
+        ctx.emit({"outbox": None, "message": message}, message)
+        return None
+    return Path(ctx.registry_spec.removeprefix("sqlite:///").removeprefix("sqlite://"))
+
+
 def _fqn(asset: str) -> str:
     return ".".join(normalize_name(p) for p in asset.split("."))
+
+
+from tessera_core.cli_agent import register_agent_commands  # noqa: E402
+
+register_agent_commands(main)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -43,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "FlushReport": "tessera_core.notify.deliver",
     "Notifier": "tessera_core.notify.deliver",
     "flush_notifications": "tessera_core.notify.deliver",
+    "flush_if_configured": "tessera_core.notify.deliver",
     "outbox_status": "tessera_core.notify.deliver",
     "verify": "tessera_core.notify.webhook",
     "NotifyError": "tessera_core.notify.errors",
@@ -67,6 +68,7 @@ __all__ = [
     "SlackTarget",
     "TeamChannels",
     "WebhookTarget",
+    "flush_if_configured",
     "flush_notifications",
     "load_notify_config",
     "outbox_status",
@@ -97,7 +99,13 @@ if TYPE_CHECKING:
         WebhookTarget,
         load_notify_config,
     )
-    from tessera_core.notify.deliver import FlushReport, Notifier, flush_notifications, outbox_status
+    from tessera_core.notify.deliver import (
+        FlushReport,
+        Notifier,
+        flush_if_configured,
+        flush_notifications,
+        outbox_status,
+    )
     from tessera_core.notify.errors import DeliveryError, NotifyConfigError, NotifyError
     from tessera_core.notify.events import EventType, Notice
     from tessera_core.notify.outbox import DeliveryState, DeliveryStatus, OutboxStatus

@@ -209,3 +209,15 @@ def outbox_status(registry_path: str | Path) -> OutboxStatus:
 
 
 __all__ = ["FlushReport", "Notifier", "flush_notifications", "outbox_status"]
+
+
+def flush_if_configured(registry: str | Path, config: str | Path | None) -> FlushReport | None:
+    """Flush when the registry is a SQLite file and a notify config exists; ``None`` otherwise.
+
+    What callers run right after a registry write, so that notifications go out
+    at once; whatever fails stays in the outbox for the next flush.
+    """
+    spec = str(registry)
+    if spec.startswith(("http://", "https://")) or config is None or not Path(config).exists():
+        return None
+    return flush_notifications(spec, config)
