@@ -12,6 +12,7 @@ import re
 from functools import lru_cache
 
 from sqlglot.dialects.dialect import Dialect
+
 from tessera_core.errors import UnknownDialectError
 
 # dbt adapter type (``metadata.adapter_type`` in the manifest) -> sqlglot dialect, where the two differ

@@ -61,6 +61,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError
+
 from tessera_core.dialects import check_dialect
 from tessera_core.errors import SchemaError
 from tessera_core.schema.model import ANY, Family, Field, Type
