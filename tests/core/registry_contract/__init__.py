@@ -1,0 +1,1 @@
+"""One workflow, both registry backends, the same assertions."""

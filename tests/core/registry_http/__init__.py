@@ -1,0 +1,1 @@
+"""HttpRegistry against a Tessera server on loopback."""
