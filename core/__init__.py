@@ -74,6 +74,11 @@ _EXPORTS: dict[str, str] = {
     # reports
     "render_report": "tessera_core.report.text",
     "render_markdown": "tessera_core.report.markdown",
+    "build_picture": "tessera_core.report.picture",
+    "PictureSettings": "tessera_core.report.picture",
+    "render_mermaid": "tessera_core.report.picture_mermaid",
+    "render_dot": "tessera_core.report.picture_dot",
+    "render_html": "tessera_core.report.picture_html",
     "render_junit": "tessera_core.report.ci",
     "render_github_annotations": "tessera_core.report.ci",
     "table": "tessera_core.report.table",
@@ -118,6 +123,7 @@ __all__ = [
     "ManifestError",
     "Node",
     "NotFoundError",
+    "PictureSettings",
     "Project",
     "Proposal",
     "ProposalStatus",
@@ -138,6 +144,7 @@ __all__ = [
     "analyze_project",
     "analyze_query",
     "assets_from_project",
+    "build_picture",
     "check_dialect",
     "check_impact",
     "check_removal",
@@ -160,9 +167,12 @@ __all__ = [
     "read_schema_file",
     "registrations_from_lineage",
     "relation_fqn",
+    "render_dot",
     "render_github_annotations",
+    "render_html",
     "render_junit",
     "render_markdown",
+    "render_mermaid",
     "render_report",
     "schema_from_dbt",
     "sync_registrations",
@@ -238,6 +248,10 @@ if TYPE_CHECKING:
     )
     from tessera_core.report.ci import render_github_annotations, render_junit
     from tessera_core.report.markdown import render_markdown
+    from tessera_core.report.picture import PictureSettings, build_picture
+    from tessera_core.report.picture_dot import render_dot
+    from tessera_core.report.picture_html import render_html
+    from tessera_core.report.picture_mermaid import render_mermaid
     from tessera_core.report.table import table
     from tessera_core.report.text import render_report
     from tessera_core.schema.dbt import schema_from_dbt

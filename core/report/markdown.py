@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tessera_core.gate import Decision, ImpactReport
+from tessera_core.report.picture import PictureSettings, build_picture
+from tessera_core.report.picture_mermaid import render_mermaid
 
 ICON = {Decision.PASS: "✅", Decision.BLOCKED: "⛔", Decision.NOTIFY: "📣"}
 
@@ -13,7 +15,15 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(reports: Sequence[ImpactReport], *, title: str = "Tessera contract check") -> str:
+def render_markdown(
+    reports: Sequence[ImpactReport],
+    *,
+    title: str = "Tessera contract check",
+    picture: bool = True,
+    picture_settings: PictureSettings | None = None,
+) -> str:
+    """The reports as one comment. ``picture``: under each asset that reaches consumers, a Mermaid
+    chart of who it breaks (GitHub and GitLab draw it); ``picture_settings`` caps its size."""
     blocked = [r for r in reports if r.decision is Decision.BLOCKED]
     changed = [r for r in reports if r.changes or r.decision is not Decision.PASS]
     lines = [f"## {title}", ""]
@@ -58,6 +68,9 @@ def render_markdown(reports: Sequence[ImpactReport], *, title: str = "Tessera co
                 via = _cell("; ".join(a.evidence[:3])) if a.evidence else "-"
                 lines.append(f"| {a.team} | `{a.consumer}` | {cols} | {via} |")
             lines.append("")
+            if picture:
+                chart = render_mermaid(build_picture(r, settings=picture_settings))
+                lines += ["```mermaid", chart.rstrip("\n"), "```", ""]
         if r.proposal:
             p = r.proposal
             acks = ", ".join(
