@@ -87,6 +87,7 @@ _EXPORTS: dict[str, str] = {
     "flush_if_configured": "tessera_core.notify.deliver",
     "load_notify_config": "tessera_core.notify.config",
     "FlushReport": "tessera_core.notify.deliver",
+    "verify_signature": "tessera_core.notify.webhook",
     # errors
     "TesseraError": "tessera_core.errors",
     "SchemaError": "tessera_core.errors",
@@ -178,6 +179,7 @@ __all__ = [
     "sync_registrations",
     "table",
     "to_json_schema",
+    "verify_signature",
     "withdraw",
 ]
 
@@ -229,6 +231,7 @@ if TYPE_CHECKING:
     from tessera_core.manifest import Node, Project, load_manifest
     from tessera_core.notify.config import load_notify_config
     from tessera_core.notify.deliver import FlushReport, flush_if_configured, flush_notifications
+    from tessera_core.notify.webhook import verify_signature
     from tessera_core.registry import DEFAULT_PATH, open_registry
     from tessera_core.registry.base import (
         AckResponse,

@@ -22,8 +22,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from tessera_core import Decision, Registry, open_registry, render_report, table
+from tessera_core import (
+    Decision,
+    Registry,
+    build_picture,
+    flush_if_configured,
+    open_registry,
+    render_html,
+    render_mermaid,
+    render_report,
+    table,
+)
 from tessera_dbt.config import DbtSettings, load_settings
+from tessera_dbt.demo_receiver import Receiver
 from tessera_dbt.runner import RunOutcome, run_gated
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "example_project"
@@ -83,14 +94,50 @@ def tessctl(registry: str, *args: str) -> str:
     return done.stdout
 
 
+SECRET_ENV = "TESSERA_DEMO_WEBHOOK_SECRET"
+
+
+def notify_config(project: Path, receiver: Receiver) -> Path:
+    """Every team's webhook points at the local receiver; the secret comes from the environment."""
+    path = project / ".tessera" / "notify.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    teams = "".join(
+        f"  {team}:\n    webhook:\n      url: {receiver.url}/{team}\n      secret_env: {SECRET_ENV}\n"
+        for team in ("platform", "analytics", "ml")
+    )
+    path.write_text("teams:\n" + teams)
+    return path
+
+
+def deliver(settings: DbtSettings, config: Path, receiver: Receiver) -> list[str]:
+    """Flush the outbox and show what reached the receiver (signature checked there)."""
+    before = len(receiver.received)
+    flush_if_configured(settings.registry, config)
+    got = receiver.since(before)
+    for item in got:
+        mark = "signature ok" if item.signed else "BAD SIGNATURE"
+        print(f"  webhook -> {item.team:<10} {item.event:<22} ({mark}) {item.body.get('subject', '')}")
+    return [f"{r.team}:{r.event}" for r in got]
+
+
 def story(work: Path) -> None:
     project = work / "example_project"
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("target", "logs", ".tessera", "*.duckdb"))
     os.environ.pop("TESSERA_EXAMPLE_DB", None)
     os.environ.pop("TESSERA_REGISTRY", None)
+    os.environ.setdefault(SECRET_ENV, "demo-secret-for-the-local-receiver")
     settings = load_settings(project)
     registry = open_registry(settings.registry)
     print(f"project copy: {project}\nregistry:     {settings.registry} (embedded SQLite)")
+    with Receiver(os.environ[SECRET_ENV]) as receiver:
+        config = notify_config(project, receiver)
+        print(f"webhooks:     every team -> {receiver.url}/<team> (signed, HMAC-SHA256)")
+        tell(work, project, settings, registry, config, receiver)
+
+
+def tell(
+    work: Path, project: Path, settings: DbtSettings, registry: Registry, config: Path, receiver: Receiver
+) -> None:
 
     step(1, "Build v1 and sync: contracts published, consumers inferred from the SQL")
     first = gated(settings, "build")
@@ -104,6 +151,11 @@ def story(work: Path) -> None:
     expect(len(marts) == 2, f"expected dim_customers and fct_orders as assets, got {marts}")
     print("\nwho reads the contracted marts (inferred from compiled SQL, column by column):")
     print(consumers_table(registry, sorted(marts)))
+    print("\nnotifications: the owners learn who reads their assets")
+    sent = deliver(settings, config, receiver)
+    expect(
+        any(s == "platform:consumer.registered" for s in sent), f"platform was not told of consumers: {sent}"
+    )
 
     step(2, "A change to a column nobody reads: drop fct_orders.gift_card_amount")
     edit(
@@ -152,12 +204,29 @@ def story(work: Path) -> None:
         "\nthe dbt run was refused; proposals opened: "
         + ", ".join(f"{u.split('.')[-1]} -> {p}" for u, p in proposals.items())
     )
+    print("\nnotifications to the affected teams:")
+    sent = deliver(settings, config, receiver)
+    expect(
+        {"analytics:proposal.opened", "ml:proposal.opened"} <= set(sent), f"teams were not notified: {sent}"
+    )
+    dim_uid = next(u for u in proposals if u.endswith(".dim_customers"))
+    dim_report = next(b.report for b in third.check.blocked if b.node.unique_id == dim_uid)
+    page = work / "impact-dim_customers.html"
+    page.write_text(render_html(build_picture(registry.get_proposal(proposals[dim_uid]))))
+    print(f"\nthe impact picture (Mermaid, as in a pull-request comment; as a page: {page}):")
+    print(render_mermaid(build_picture(dim_report)))
 
     step(4, "The affected teams acknowledge with the CLI")
     for pid in proposals.values():
         for team in registry.get_proposal(pid).awaiting:
             tessctl(settings.registry, "ack", pid, "--team", team, "--note", f"{team} checked its models")
     tessctl(settings.registry, "proposals", "list")
+    print("\nnotifications to the producer:")
+    sent = deliver(settings, config, receiver)
+    expect(
+        any(s.startswith("platform:") for s in sent),
+        f"the producer was not told of the acknowledgments: {sent}",
+    )
 
     step(5, "The run passes and the new contract versions publish")
     fifth = gated(settings, "build")
@@ -175,6 +244,8 @@ def story(work: Path) -> None:
         print(table(["version", "class", "proposal", "by"], rows))
     versions = {fqn.rsplit(".", 1)[-1]: registry.current_contract(fqn).version for fqn in marts}  # type: ignore[union-attr]
     expect(versions == {"dim_customers": "2.0.0", "fct_orders": "3.0.0"}, f"unexpected versions {versions}")
+    print("\nnotifications of the publication:")
+    deliver(settings, config, receiver)
     print("\nThe story went as told: the breaking change waited for analytics and ml, then shipped.")
 
 

@@ -71,3 +71,6 @@ __all__ = [
     "signature",
     "verify",
 ]
+
+
+verify_signature = verify  # the name re-exported by tessera_core
