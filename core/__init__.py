@@ -64,6 +64,8 @@ _EXPORTS: dict[str, str] = {
     "Node": "tessera_core.manifest",
     "analyze_query": "tessera_core.lineage.query",
     "analyze_project": "tessera_core.lineage.project",
+    "ProjectLineage": "tessera_core.lineage.project",
+    "ModelLineage": "tessera_core.lineage.project",
     "node_schema": "tessera_core.contracts",
     "contract_nodes": "tessera_core.contracts",
     "live_source_schema": "tessera_core.contracts",
@@ -122,10 +124,12 @@ __all__ = [
     "ImpactReport",
     "InvalidStateError",
     "ManifestError",
+    "ModelLineage",
     "Node",
     "NotFoundError",
     "PictureSettings",
     "Project",
+    "ProjectLineage",
     "Proposal",
     "ProposalStatus",
     "PublishResult",
@@ -226,7 +230,7 @@ if TYPE_CHECKING:
         publish,
         withdraw,
     )
-    from tessera_core.lineage.project import analyze_project
+    from tessera_core.lineage.project import ModelLineage, ProjectLineage, analyze_project
     from tessera_core.lineage.query import analyze_query
     from tessera_core.manifest import Node, Project, load_manifest
     from tessera_core.notify.config import load_notify_config

@@ -135,8 +135,38 @@ def registrations_from_lineage(
     for node in project.nodes.values():
         if node.resource_type == "exposure":
             regs.extend(_exposure_registrations(project, node, default_team))
+        elif (
+            node.resource_type in ("model", "snapshot")
+            and node.relation
+            and node.unique_id not in lineage.models
+        ):
+            regs.extend(_unanalyzed_registrations(project, node, default_team))
     regs.extend(declared_registrations(project))
     return regs
+
+
+def _unanalyzed_registrations(project: Project, node: Node, default_team: str) -> list[Registration]:
+    """A model without compiled SQL (a parse-only manifest) keeps its dependencies, reading every column."""
+    if node.relation is None:
+        return []
+    out = []
+    for upstream in node.depends_on:
+        up = project.nodes.get(upstream)
+        if up is None or up.relation is None:
+            continue
+        out.append(
+            Registration(
+                asset_fqn=up.relation,
+                team=node.owner_team or default_team,
+                consumer=consumer_name(node),
+                consumer_kind=ConsumerKind.DBT_MODEL,
+                columns=None,
+                source=RegistrationSource.INFERRED,
+                evidence=(f"{node.name} has no compiled SQL: treated as reading every column of {up.name}",),
+                consumer_asset=node.relation,
+            )
+        )
+    return out
 
 
 def _exposure_registrations(project: Project, node: Node, default_team: str) -> list[Registration]:

@@ -146,3 +146,14 @@ def test_sql_that_does_not_parse_reads_everything_and_keeps_the_dependency(tmp_p
     sync_registrations(registry, registrations_from_lineage(proj, lineage))
     reg = by_consumer(registry, "wh.main.stg_customers")["dim_customers"]
     assert reg.columns is None  # fail safe: treated as reading every column
+
+
+def test_a_model_without_compiled_sql_keeps_its_dependencies_reading_everything(tmp_path: Path) -> None:
+    registry = SqliteRegistry(tmp_path / "r.db")
+    sync(registry, project())
+    proj = project()
+    parse_only = replace(proj, nodes={**proj.nodes, DIM: replace(proj.nodes[DIM], compiled_sql=None)})
+    report = sync(registry, parse_only)
+    assert report.retired == ()
+    reg = by_consumer(registry, "wh.main.stg_customers")["dim_customers"]
+    assert reg.columns is None and "no compiled SQL" in reg.evidence[0]
