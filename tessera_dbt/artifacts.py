@@ -49,7 +49,8 @@ def invoke(
 
 
 def _failure(settings: DbtSettings, args: Sequence[str], result: dbtRunnerResult) -> str:
-    what = f"dbt {' '.join(args[:1])} failed in {settings.project_dir}"
+    command = " ".join(a for a in args[:2] if not a.startswith("-"))  # run, docs generate
+    what = f"dbt {command} failed in {settings.project_dir}"
     if result.exception is not None:
         return f"{what}: {result.exception}"
     failed = []
@@ -90,7 +91,8 @@ def select_nodes(
     state: str | Path | None = None,
 ) -> set[str]:
     """dbt's own node selection (``--select state:modified+ --state prod/``): the unique_ids it picks."""
-    args = ["ls", "--output", "json", "--output-keys", "unique_id", "--quiet"]
+    # not --quiet: dbt ls prints every node to stdout even then, which would corrupt `check --format json`
+    args = ["ls", "--output", "json", "--output-keys", "unique_id", "--log-level", "none"]
     for value in select:
         args += ["--select", value]
     for value in exclude:

@@ -7,7 +7,7 @@ In ``dbt_project.yml``::
         registry: .tessera/registry.db   # or https://tessera.example.com
         fail_open: false
         default_team: data-platform
-        gate: true                      # the plain `dbt run` plugin hook (dbt_tessera)
+        gate: true                      # the plain `dbt run` plugin hook (dbt_tessera); off by default
 
 Environment: ``TESSERA_REGISTRY``, ``TESSERA_API_KEY``, ``TESSERA_FAIL_OPEN``, ``TESSERA_DBT_GATE``.
 Nothing is required: the default registry is ``.tessera/registry.db`` inside the project.
@@ -37,7 +37,7 @@ class DbtSettings:
     api_key: str | None = None
     fail_open: bool = False
     default_team: str = "unowned"
-    gate: bool = True
+    gate: bool = False  # the plain `dbt run` plugin hook; off unless turned on
     target_path: str = "target"
 
     @property
@@ -99,7 +99,7 @@ def load_settings(
     if fail_open is None:
         raw = env.get("TESSERA_FAIL_OPEN", found.get("fail_open", False))
         fail_open = _flag(raw)
-    gate = _flag(env.get("TESSERA_DBT_GATE", found.get("gate", True)))
+    gate = _flag(env.get("TESSERA_DBT_GATE", found.get("gate", False)))
     return DbtSettings(
         project_dir=root,
         profiles_dir=Path(profiles_dir).resolve() if profiles_dir else None,

@@ -14,10 +14,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tessera_core import GateSettings, PublishResult, node_schema, open_registry, publish
+from tessera_core import (
+    Decision,
+    GateSettings,
+    Project,
+    PublishResult,
+    Registry,
+    node_schema,
+    open_registry,
+    publish,
+)
 from tessera_dbt.artifacts import Progress, compile_project, invoke, select_nodes
 from tessera_dbt.check import CheckResult, NodeCheck, check_project
 from tessera_dbt.config import DbtSettings
+from tessera_dbt.plugin import suspended
 from tessera_dbt.publish import ProjectSync, sync_project
 
 
@@ -64,6 +74,36 @@ def _selector(check: NodeCheck) -> str:
     return f"{node.name}.v{node.version}+" if node.version else f"{node.name}+"
 
 
+def _sources_to_publish(check: CheckResult) -> set[str]:
+    """Sources are never built, but their contracts publish with the run (unless blocked)."""
+    return {
+        c.node.unique_id
+        for c in check.checks
+        if c.node.resource_type == "source" and c.report.decision is not Decision.BLOCKED
+    }
+
+
+def open_proposals(
+    registry: Registry, project: Project, check: CheckResult, *, settings: GateSettings
+) -> dict[str, PublishResult]:
+    """Open (or find) the proposal of every blocked node, so the affected teams can acknowledge it."""
+    proposals = {}
+    for blocked in check.blocked:
+        if blocked.report.current_version is None:  # registry unreachable: nothing to propose against
+            continue
+        schema = node_schema(project, blocked.node)
+        if schema is not None and blocked.node.relation and not blocked.live:
+            proposals[blocked.node.unique_id] = publish(
+                registry,
+                blocked.node.relation,
+                schema,
+                owner_team=blocked.node.owner_team,
+                by="tessera-dbt",
+                settings=settings,
+            )
+    return proposals
+
+
 def run_gated(
     settings: DbtSettings,
     *,
@@ -84,20 +124,7 @@ def run_gated(
     project = compile_project(settings)
     selected = select_nodes(settings, select=select, exclude=exclude) if (select or exclude) else None
     check = check_project(registry, project, selected=selected, settings=gate)
-    proposals = {}
-    for blocked in check.blocked:
-        if blocked.report.current_version is None:  # registry unreachable: nothing to propose against
-            continue
-        schema = node_schema(project, blocked.node)
-        if schema is not None and blocked.node.relation and not blocked.live:
-            proposals[blocked.node.unique_id] = publish(
-                registry,
-                blocked.node.relation,
-                schema,
-                owner_team=blocked.node.owner_team,
-                by="tessera-dbt",
-                settings=gate,
-            )
+    proposals = open_proposals(registry, project, check, settings=gate)
     if check.blocked and not exclude_blocked:
         say(f"tessera: {len(check.blocked)} blocked; refusing to {command}")
         return RunOutcome(command, check, refused=True, proposals=proposals)
@@ -108,7 +135,8 @@ def run_gated(
     args += list(extra_args)
     if excluded:
         say(f"tessera: running everything except {', '.join(excluded)}")
-    result = invoke(settings, args, progress=progress, check=False)
+    with suspended():  # already gated above; the plain-dbt hook would check again
+        result = invoke(settings, args, progress=progress, check=False)
     built = tuple(
         item.node.unique_id
         for item in (getattr(result.result, "results", None) or ())
@@ -121,7 +149,7 @@ def run_gated(
         registry,
         project,
         default_team=settings.default_team,
-        only=set(built),
+        only={*built, *_sources_to_publish(check)},
         settings=gate,
         cache_dir=settings.target_dir / "tessera_lineage",
     )
