@@ -60,9 +60,10 @@ class TesseraResource(ConfigurableResource["TesseraResource"]):
         spec = self.registry_spec
         try:
             registry = open_registry(spec, api_key=self.api_key or os.environ.get(API_KEY_ENV))
-        except OSError as exc:
+        except (OSError, RegistryUnavailableError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise RegistryUnavailableError(
-                f"cannot open the Tessera registry {spec}: {exc.strerror or exc}; set "
+                f"cannot open the Tessera registry {spec}: {reason}; set "
                 f"TesseraResource.registry (or ${REGISTRY_ENV}) to a writable path or a server URL"
             ) from None
         try:

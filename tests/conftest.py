@@ -15,9 +15,6 @@ from pathlib import Path
 
 import pytest
 
-TEST_API_KEY = "tk_test_0123456789abcdef"
-
-
 @pytest.fixture
 def registry_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """What TESSERA_REGISTRY holds for this test: a fresh registry of the selected backend."""
@@ -28,7 +25,8 @@ def registry_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[s
     from registry_http.loopback import running
     from registry_http.tessera_fake import FakeTessera
 
-    monkeypatch.setenv("TESSERA_API_KEY", TEST_API_KEY)
+    # like the recorded server (AUTH_DISABLED=true): no key needed, so every client in the test connects
+    monkeypatch.delenv("TESSERA_API_KEY", raising=False)
     monkeypatch.chdir(tmp_path)  # the client's side store lives in ./.tessera/
-    with running(FakeTessera(api_key=TEST_API_KEY)) as server:
+    with running(FakeTessera()) as server:
         yield server.url

@@ -81,8 +81,6 @@ class RegistryTarget:
         """Open the registry; a path that cannot be created or opened is ``RegistryUnavailableError``."""
         try:
             return open_registry(self.spec, api_key=self.api_key)
-        except RegistryUnavailableError:
-            raise
         except (OSError, RegistryError) as exc:
             raise RegistryUnavailableError(
                 f"connection {self.conn_id!r}: cannot open the Tessera registry {self.spec} ({exc}); "
