@@ -114,6 +114,7 @@ from tessera_core.schema.model import Schema
 log = logging.getLogger("tessera.registry.http")
 
 DEFAULT_STORE = Path(".tessera") / "server-side.db"
+UNOWNED_TEAM = "unowned"  # the server requires an owner team; assets without one are parked here
 LOCAL_PREFIX = "local-"
 CHANGE_CLASSES = ("initial", "major", "minor", "patch")
 MIN_FORCED_REASON = 10  # characters, as the server requires
@@ -276,11 +277,13 @@ class HttpRegistry:
         row = self._asset_row(asset.fqn)
         owner_id = self._team_id(asset.owner_team) if asset.owner_team else None
         if row is None:
-            if owner_id is None:
-                raise RegistryError(
-                    f"the Tessera server at {self.base_url} requires an owner team for every asset; pass "
-                    f"owner_team for {asset.fqn} (Asset({asset.fqn!r}, owner_team=...))"
+            if owner_id is None:  # the server needs an owner for every asset: park it with "unowned"
+                log.warning(
+                    "tessera: asset %s has no owner team; registering it on the server under %r",
+                    asset.fqn,
+                    UNOWNED_TEAM,
                 )
+                owner_id = self._team_id(UNOWNED_TEAM)
             fqn = asset.fqn
             reply = self._http.write(
                 "POST",

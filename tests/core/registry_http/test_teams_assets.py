@@ -82,10 +82,14 @@ def test_an_update_changes_only_what_differs_and_keeps_foreign_metadata(
     assert fake.assets[stored.id]["metadata"]["owner_slack"] == "#data"
 
 
-def test_the_server_needs_an_owner_for_a_new_asset(registry: HttpRegistry, server: Loopback) -> None:
-    with pytest.raises(RegistryError, match=f"requires an owner team .* {DIM}"):
-        registry.upsert_asset(Asset(DIM))
-    assert server.calls("POST", "/api/v1/assets") == []
+def test_an_asset_without_owner_is_parked_under_unowned(
+    registry: HttpRegistry, server: Loopback, caplog: pytest.LogCaptureFixture
+) -> None:
+    created = registry.upsert_asset(Asset(DIM))
+    assert created.owner_team == "unowned"
+    assert "unowned" in {t.name for t in registry.teams()}
+    assert len(server.calls("POST", "/api/v1/assets")) == 1
+    assert any("has no owner team" in r.getMessage() for r in caplog.records)
 
 
 def test_an_fqn_the_server_refuses_names_the_field(registry: HttpRegistry) -> None:
