@@ -49,26 +49,39 @@ def canonical_name(text: str, *, quoted: bool, dialect: Dialect) -> str:
 
 
 def canonicalize(expression: exp.Expr, dialect: Dialect) -> None:
-    """Rewrite every identifier of ``expression`` in place to its canonical spelling."""
+    """Rewrite every identifier of ``expression`` in place to its canonical spelling.
+
+    The same walk drops every node's parent link: the tree then holds no reference
+    cycles and is freed as soon as it is dropped, instead of waiting for the cyclic
+    garbage collector to walk it (which costs about a third of parsing). Code that
+    reads the tree afterwards must only walk down (``args``, ``find_all``), never up.
+    """
     upper = folds_upper(dialect)
-    stack = [expression]
     identifier = exp.Identifier
+    expr = exp.Expr
+    expression.parent = None
+    stack = [expression]
     while stack:
         node = stack.pop()
         for value in node.args.values():
             if type(value) is list:
                 for item in value:
                     if type(item) is identifier:
-                        _canonical(item.args, upper)
-                    elif isinstance(item, exp.Expr):
+                        item.parent = None
+                        _spell(item.args, upper)
+                    elif isinstance(item, expr):
+                        item.parent = None
                         stack.append(item)
             elif type(value) is identifier:
-                _canonical(value.args, upper)
-            elif isinstance(value, exp.Expr):
+                value.parent = None
+                _spell(value.args, upper)
+            elif isinstance(value, expr):
+                value.parent = None
                 stack.append(value)
 
 
-def _canonical(args: dict[str, object], upper: bool) -> None:
+def _spell(args: dict[str, object], upper: bool) -> None:
+    """Canonical spelling of one identifier, from its ``this`` and ``quoted`` args."""
     text = args["this"]
     if isinstance(text, str) and (not args.get("quoted") or (upper and text == text.upper())):
         args["this"] = text.lower()

@@ -16,26 +16,30 @@ import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 
 from tessera_core.lineage.cache import LineageCache
 from tessera_core.lineage.identifiers import get_dialect
 from tessera_core.lineage.query import EPHEMERAL_PREFIX, QueryLineage, analyze_model_sql
-from tessera_core.lineage.refs import Clause, ColumnRef
+from tessera_core.lineage.refs import Clause
 from tessera_core.manifest import Node, Project
 
-# Bump when a change to the lineage code changes results: every cached entry then misses.
+# Bump when the meaning of cached results changes; any edit to the lineage modules or another
+# sqlglot version also makes every cached entry miss (see ``_code_version``).
 LINEAGE_VERSION = 1
+_CODE_MODULES = ("refs.py", "identifiers.py", "resolver.py", "query.py", "project.py")
 
 # GC thresholds while a project runs (see ``_young_collections_only``).
 _GC_THRESHOLDS = (50_000, 20, 1_000_000)
 
 _ANALYZED_TYPES = frozenset({"model", "snapshot"})
 _CLAUSES = tuple(Clause)
-_CLAUSE_BIT = {clause: 1 << i for i, clause in enumerate(_CLAUSES)}
 _CLAUSE_SETS = tuple(
     frozenset(c for i, c in enumerate(_CLAUSES) if mask & (1 << i)) for mask in range(1 << len(_CLAUSES))
 )
+_CLAUSE_MASKS = {clauses: mask for mask, clauses in enumerate(_CLAUSE_SETS)}
 
 ColumnKey = tuple[str, str]  # (upstream unique_id, column)
 
@@ -144,8 +148,11 @@ class _ProjectRunner:
         self.project = project
         self.nodes = project.nodes
         self.cache = LineageCache(cache_dir) if cache_dir is not None else None
+        # Models, seeds and snapshots win over a source declared on the same table (as in the manifest).
         self.relations: dict[str, str] = {
-            node.relation: uid for uid, node in self.nodes.items() if node.relation
+            node.relation: uid
+            for uid, node in sorted(self.nodes.items(), key=lambda item: item[1].resource_type != "source")
+            if node.relation
         }
         self.inferred: dict[str, tuple[str, ...]] = {}
         self._fingerprints: dict[str, str] = {}
@@ -169,27 +176,47 @@ class _ProjectRunner:
         ]
         order, cyclic = topological_order(self.nodes, selected)
         cyclic_set = set(cyclic)
+        digest = self._project_digest() if self.cache is not None else ""
+        known = self.cache.last_keys(digest) if self.cache is not None else None
+        keys: dict[str, str] = {}
         models: dict[str, ModelLineage] = {}
         total = len(order)
         for done, uid in enumerate(order, start=1):
-            model = self._model(uid)
+            model = self._model(uid, keys, known)
             if uid in cyclic_set:
                 warning = f"model {uid} is part of a depends_on cycle; upstream schemas may be missing"
                 model = _with_warning(model, warning)
             models[uid] = model
             if progress is not None:
                 progress(done, total)
+        if self.cache is not None:
+            self.cache.remember_run(digest, keys)
         return ProjectLineage(
             models=models, relations=dict(self.relations), cache_hits=self.hits, cache_misses=self.misses
         )
 
-    def _model(self, uid: str) -> ModelLineage:
+    def _model(self, uid: str, keys: dict[str, str], known: dict[str, str] | None) -> ModelLineage:
+        """One model's lineage: from the cache when its key matches, else analyzed (and cached).
+
+        ``known`` holds the keys of the last run when the project has not changed since,
+        so they need not be recomputed. The key used goes into ``keys``.
+        """
         node = self.nodes[uid]
+        if known is not None and uid in known and self.cache is not None:
+            key = known[uid]
+            cached = self.cache.get(key)
+            if cached is not None and self._still_valid(cached):
+                self.hits += 1
+                keys[uid] = key
+                model, outputs, complete = _decode(uid, cached)
+                if complete:
+                    self.inferred[uid] = outputs
+                return model
         sql = node.compiled_sql or ""
         upstream = self._qualifying_nodes(node)
         closure = self._ephemeral_closure(node)
         ephemerals = {name: self.nodes[e].compiled_sql or "" for name, e in closure.items()}
-        key = self._key(node, sql, upstream, ephemerals)
+        key = keys[uid] = self._key(node, sql, upstream, ephemerals)
         cached = self.cache.get(key) if self.cache is not None else None
         if cached is not None and self._still_valid(cached):
             self.hits += 1
@@ -279,7 +306,7 @@ class _ProjectRunner:
             return tuple(catalog)
         declared = self.nodes[uid].columns
         if declared:
-            return tuple(column.name for column in declared)
+            return tuple([column.name for column in declared])
         return None
 
     def _fingerprint(self, uid: str) -> str:
@@ -292,9 +319,29 @@ class _ProjectRunner:
             self._fingerprints[uid] = cached
         return cached
 
+    def _project_digest(self) -> str:
+        """Everything any model's cache key depends on, for the whole project at once."""
+        digest = hashlib.blake2b(digest_size=20)
+        digest.update(f"{_code_version()}\x1d{self.project.dialect}".encode())
+        for uid in sorted(self.nodes):
+            node = self.nodes[uid]
+            stated = self._columns(uid, inferred=False)
+            fields = (
+                uid,
+                node.name,
+                node.resource_type,
+                node.relation or "",
+                node.materialized or "",
+                "\x1f".join(node.depends_on),
+                "\x1f".join(stated) if stated is not None else "\x00unknown",
+                node.compiled_sql or "",
+            )
+            digest.update("\x1e".join(fields).encode() + b"\x1d")
+        return digest.hexdigest()
+
     def _key(self, node: Node, sql: str, upstream: list[str], ephemerals: Mapping[str, str]) -> str:
         digest = hashlib.blake2b(digest_size=20)
-        header = f"{LINEAGE_VERSION}\x1d{self.project.dialect}\x1d{node.unique_id}\x1d{node.relation}"
+        header = f"{_code_version()}\x1d{self.project.dialect}\x1d{node.unique_id}\x1d{node.relation}"
         digest.update(header.encode())
         digest.update(b"\x1d" + sql.encode())
         for uid in upstream:
@@ -323,8 +370,11 @@ class _ProjectRunner:
                     self._suffixes[suffix] = None if suffix in self._suffixes else owner
         return self._suffixes.get(relation)
 
-    def _still_valid(self, payload: tuple[object, ...]) -> bool:
-        """A cached entry whose non-depends_on relations now map to other nodes is stale."""
+    def _still_valid(self, payload: object) -> bool:
+        """Whether a cached entry can be used: the right shape, and its non-depends_on relations
+        still map to the same nodes."""
+        if not isinstance(payload, tuple) or len(payload) != _PAYLOAD_FIELDS:
+            return False
         mapping = payload[-1]
         return isinstance(mapping, tuple) and all(
             (self._uid_of(relation) or "") == uid for relation, uid in mapping
@@ -356,17 +406,30 @@ class _ProjectRunner:
                 warnings.append(
                     f"model {uid} reads {owner} ({relation}), which is not in its depends_on; kept"
                 )
+        # One (uid, column) tuple per upstream column, shared by every field: smaller cache payloads
+        # (marshal writes repeats as references) and fewer objects when they are loaded again. The
+        # resolver hands out one ColumnRef object per column, so object ids are safe keys here.
+        keys: dict[int, ColumnKey] = {}
+        clauses: dict[ColumnKey, frozenset[Clause]] = {}
+        by_table: dict[str, list[str]] = {}
+        for ref, found in lineage.reads:
+            table, column = ref.table, ref.column
+            key = keys[id(ref)] = (key_of[table], column)
+            if key[0] != uid:
+                clauses[key] = found
+            listed = by_table.get(table)
+            if listed is None:
+                by_table[table] = [column]
+            else:
+                listed.append(column)
         columns_read: dict[str, frozenset[str] | None] = {}
-        by_table: dict[str, set[str]] = {}
-        for ref, _ in lineage.reads:
-            by_table.setdefault(ref.table, set()).add(ref.column)
-        for relation, key in key_of.items():
-            if key == uid:
+        for relation, owner in key_of.items():
+            if owner == uid:
                 continue
             if not lineage.ok or relation in lineage.all_columns:
-                columns_read[key] = None
+                columns_read[owner] = None
             else:
-                columns_read[key] = frozenset(by_table.get(relation, ()))
+                columns_read[owner] = frozenset(by_table.get(relation, ()))
         seen_in_sql = set(columns_read)
         for dependency in depends_on:
             if dependency in seen_in_sql:
@@ -378,18 +441,12 @@ class _ProjectRunner:
                     f"model {uid} depends on {dependency} but its SQL does not read it; "
                     "every column of it is treated as read"
                 )
-        # One (uid, column) tuple per upstream column, shared by every field: smaller cache payloads
-        # (marshal writes repeats as references) and fewer objects when they are loaded again. The
-        # resolver hands out one ColumnRef object per column, so object ids are safe keys here.
-        keys = {id(ref): (key_of[ref.table], ref.column) for ref, _ in lineage.reads}
-
-        def column_key(ref: ColumnRef) -> ColumnKey:
-            found = keys.get(id(ref))
-            return found if found is not None else (key_of[ref.table], ref.column)
-
-        clauses = {keys[id(ref)]: found for ref, found in lineage.reads if key_of[ref.table] != uid}
-        outputs = {name: frozenset(map(column_key, refs)) for name, refs in lineage.outputs}
-        direct = {name: column_key(ref) for name, ref in lineage.direct}
+        # (A query of several statements may hold equal refs that are distinct objects.)
+        outputs = {
+            name: frozenset([keys.get(id(ref)) or (key_of[ref.table], ref.column) for ref in refs])
+            for name, refs in lineage.outputs
+        }
+        direct = {name: keys.get(id(ref)) or (key_of[ref.table], ref.column) for name, ref in lineage.direct}
         model = ModelLineage(
             unique_id=uid,
             upstream=tuple(dict.fromkeys(depends_on + extra)),
@@ -401,6 +458,20 @@ class _ProjectRunner:
             warnings=tuple(warnings),
         )
         return model, tuple(mapping)
+
+
+@lru_cache(maxsize=1)
+def _code_version() -> str:
+    """LINEAGE_VERSION, sqlglot's version and a digest of the lineage modules' source."""
+    digest = hashlib.blake2b(digest_size=12)
+    digest.update(f"{LINEAGE_VERSION}\x1d{metadata.version('sqlglot')}".encode())
+    here = Path(__file__).parent
+    for module in _CODE_MODULES:
+        try:
+            digest.update((here / module).read_bytes())
+        except OSError:  # installed without sources: the version numbers alone
+            digest.update(module.encode())
+    return digest.hexdigest()
 
 
 def _defaults(relation: str | None) -> tuple[str | None, str | None]:
@@ -427,10 +498,14 @@ def _with_warning(model: ModelLineage, warning: str) -> ModelLineage:
     )
 
 
+_PAYLOAD_FIELDS = 10  # the length of the tuple _encode returns
+
+
 def _encode(
     model: ModelLineage, outputs: tuple[str, ...], complete: bool, mapping: tuple[tuple[str, str], ...]
 ) -> tuple[object, ...]:
-    clauses = {key: sum(_CLAUSE_BIT[c] for c in found) for key, found in model.clauses.items()}
+    masks = _CLAUSE_MASKS
+    clauses = {key: masks[found] for key, found in model.clauses.items()}
     return (
         model.upstream,
         model.columns_read,

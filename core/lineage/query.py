@@ -1,8 +1,8 @@
 """One query -> the columns it reads, per output column and per clause, in one pass.
 
-``analyze_query`` parses the SQL once, canonicalizes its identifiers
+``analyze_query`` parses the SQL once, canonicalizes its identifiers in one walk
 (``tessera_core.schema.names.normalize_name``, dialect-aware for quoted names),
-builds sqlglot's scope tree once and walks it once (``resolver.Resolver``).
+then resolves it in one more walk over its scopes (``resolver.Resolver``).
 It never raises on bad SQL: a query that cannot be parsed or resolved comes back
 with ``ok=False``, a warning naming the model, and every table that could still
 be found treated as read in full.
@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ErrorLevel, SqlglotError
+from sqlglot.errors import ErrorLevel
 
 from tessera_core.lineage.identifiers import canonical_name, canonicalize, get_dialect, relation_name
 from tessera_core.lineage.refs import Clause as Clause
 from tessera_core.lineage.refs import ColumnRef as ColumnRef
-from tessera_core.lineage.resolver import LineageUnsupported, Resolution, Resolver
+from tessera_core.lineage.resolver import Resolution, Resolver
 from tessera_core.schema.names import normalize_name
 
 SchemaInput = Mapping[str, Mapping[str, str] | Sequence[str]]
@@ -121,9 +121,9 @@ def analyze_model_sql(
                 schema=columns, default_database=database, default_schema=schema_name, label=label
             )
             _merge(result, resolver.run(query))
-    except (SqlglotError, LineageUnsupported, RecursionError) as error:
-        return _fallback(sql, sql_dialect, label, error, database, schema_name)
-    except Exception as error:  # a resolver bug must not lose the model's dependencies
+    except Exception as error:
+        # Parse errors (SqlglotError), statements that are no query (LineageUnsupported), very
+        # deep SQL (RecursionError), and resolver bugs alike: never crash, never lose a table.
         return _fallback(sql, sql_dialect, label, error, database, schema_name)
     lineage = QueryLineage(
         tables=frozenset(result.tables),

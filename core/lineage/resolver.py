@@ -1,12 +1,13 @@
-"""Column lineage of one parsed query: a single walk over its sqlglot scopes.
+"""Column lineage of one parsed query: a single walk over its scopes.
 
-The query must already be canonicalized (``identifiers.canonicalize``). Scopes
-come from ``sqlglot.optimizer.scope.traverse_scope`` in post-order, so every
-CTE, derived table, set-operation branch and subquery is resolved before the
-scope that reads it. Each scope records, per output column, the *targets* it
-reads: a physical column (``ColumnRef``) or an output of a child scope. A column
-is resolved against the scope's sources the way ``qualify_columns`` would, but
-without rewriting the tree, which is what keeps the cost near a bare parse.
+The query must already be canonicalized (``identifiers.canonicalize``). The walk
+builds the scopes as it meets them, the way ``sqlglot.optimizer.scope`` defines
+them (CTEs, derived tables, set-operation branches, subqueries, table
+functions), and resolves each child scope before the scope that reads it. Each
+scope records, per output column, the *targets* it reads: a physical column
+(``ColumnRef``) or an output of a child scope. A column is resolved against the
+scope's sources the way ``qualify_columns`` would, but without rewriting the
+tree and without a second walk, which is what keeps the cost near a bare parse.
 
 After the walk, clauses are pushed from the root down: a physical column is read
 in the clauses where the outputs built from it are used (an output that only
@@ -21,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from sqlglot import exp
-from sqlglot.optimizer.scope import Scope, ScopeType, traverse_scope
 
 from tessera_core.lineage.identifiers import relation_name
 from tessera_core.lineage.refs import Clause, ColumnRef
@@ -30,6 +30,7 @@ MAX_WARNINGS = 50
 
 _QUERY, _FUNCTION, _OPAQUE = 0, 1, 2
 
+# SELECT arguments scanned as one clause; FROM / JOIN / LATERAL are sources, read separately.
 _CLAUSE_OF_ARG: dict[str, Clause] = {
     "where": Clause.WHERE,
     "prewhere": Clause.WHERE,
@@ -37,9 +38,6 @@ _CLAUSE_OF_ARG: dict[str, Clause] = {
     "match": Clause.WHERE,
     "limit": Clause.WHERE,
     "offset": Clause.WHERE,
-    "from_": Clause.JOIN,
-    "joins": Clause.JOIN,
-    "laterals": Clause.JOIN,
     "group": Clause.GROUP_BY,
     "distinct": Clause.GROUP_BY,
     "distribute": Clause.GROUP_BY,
@@ -90,16 +88,14 @@ class _Info:
         "names",
         "opens",
         "starred",
-        "subquery",
         "targets",
         "usage",
         "window",
     )
 
-    def __init__(self, kind: int, label: str, *, subquery: bool = False) -> None:
+    def __init__(self, kind: int, label: str) -> None:
         self.kind = kind
         self.label = label
-        self.subquery = subquery
         self.names: list[str] = []
         self.index: dict[str, int] = {}
         self.targets: list[list[Target]] = []  # what each output reads outside window specs
@@ -115,18 +111,26 @@ class _Info:
 Target: TypeAlias = ColumnRef | tuple[_Info, int]
 Source: TypeAlias = _Table | _Info
 _NO_TARGETS: list[Target] = []  # shared; never appended to
+_NO_NAMES: frozenset[str] = frozenset()
+# Nodes _scan_into treats apart: window specs, lambdas, EXISTS, pivots, and queries (subqueries).
+_SPECIAL_NODES = frozenset(
+    {exp.Window, exp.Lambda, exp.Exists, exp.Pivot, exp.Select, exp.Union, exp.Intersect, exp.Except}
+)
 
 
 class _Context:
-    """The sources one scope can read, in FROM/JOIN order."""
+    """The sources one SELECT can read, in FROM/JOIN order, and what encloses it."""
 
-    __slots__ = ("local", "sources", "starred", "using")
+    __slots__ = ("ctes", "joins", "local", "outer", "sources", "starred", "using")
 
-    def __init__(self) -> None:
+    def __init__(self, ctes: dict[str, _Info], outer: _Context | None) -> None:
+        self.ctes = ctes  # CTEs visible here, by name
+        self.outer = outer  # the SELECT a correlated subquery may reach into
         self.sources: list[tuple[str, Source]] = []
-        self.starred: list[tuple[str, Source]] = []
+        self.starred: list[tuple[str, Source]] = []  # what * covers: not the right side of SEMI/ANTI
         self.local: dict[str, Source] = {}
         self.using: set[str] = set()
+        self.joins: list[exp.Join] = []
 
 
 @dataclass(slots=True)
@@ -159,98 +163,152 @@ class Resolver:
         self._default_database = default_database
         self._default_schema = default_schema
         self._label = label
-        self._by_expression: dict[int, _Info] = {}
-        self._by_scope: dict[int, _Info] = {}
-        self._contexts: dict[int, _Context] = {}
+        self._infos: list[_Info] = []  # every scope, children before the scopes that read them
         self._tables: dict[str, _Table] = {}
         self._result = Resolution()
         self._seen_warnings: set[str] = set()
         # ColumnRefs are interned per relation (``_Table.ref``), so ids are safe keys here.
         self._singles: dict[int, frozenset[ColumnRef]] = {}
-        self._current: exp.Expr | None = None  # the expression of the scope being analyzed
         self._reads: dict[int, tuple[ColumnRef, set[Clause]]] = {}
 
     # -- entry point -----------------------------------------------------------------------------
 
     def run(self, query: exp.Expr) -> Resolution:
-        scopes = traverse_scope(query)
-        if not scopes:
+        if not isinstance(query, exp.Query):
             raise LineageUnsupported(f"{type(query).__name__} is not a query")
-        infos: list[_Info] = []
-        for scope in scopes:
-            info = self._analyze(scope)
-            self._by_scope[id(scope)] = info
-            self._by_expression[id(scope.expression)] = info
-            infos.append(info)
-        root = infos[-1]
-        self._propagate(infos)
+        root = self._query(query, {}, None, label="the outer query")
+        self._propagate(self._infos)
         self._finish(root)
         return self._result
 
-    # -- per scope -------------------------------------------------------------------------------
+    # -- scopes ----------------------------------------------------------------------------------
 
-    def _analyze(self, scope: Scope) -> _Info:
-        expression = scope.expression
-        self._current = expression
-        subquery = scope.scope_type is ScopeType.SUBQUERY
-        if isinstance(expression, exp.Select):
-            info = _Info(_QUERY, _scope_label(scope), subquery=subquery)
-            self._select(scope, expression, info)
-        elif isinstance(expression, exp.SetOperation):
-            info = _Info(_QUERY, _scope_label(scope), subquery=subquery)
-            self._set_operation(scope, expression, info)
+    def _query(
+        self,
+        node: exp.Expr,
+        ctes: dict[str, _Info],
+        outer: _Context | None,
+        *,
+        label: str,
+        columns: Sequence[str] = (),
+    ) -> _Info:
+        """Resolve one query scope (and, first, every scope inside it)."""
+        while type(node) is exp.Subquery:
+            node = node.this
+        if isinstance(node, exp.Select):
+            info = _Info(_QUERY, label)
+            self._select(node, self._with(node, ctes, outer), outer, info)
+        elif isinstance(node, exp.SetOperation):
+            info = _Info(_QUERY, label)
+            self._set_operation(node, self._with(node, ctes, outer), outer, info)
         else:
-            info = _Info(_FUNCTION, _scope_label(scope), subquery=subquery)
-            self._function(scope, expression, info)
+            return self._function(node, _Context(ctes, outer), label)
+        if columns:
+            _rename(info, columns)
+        self._infos.append(info)
         return info
 
-    def _select(self, scope: Scope, select: exp.Select, info: _Info) -> None:
-        ctx = self._context(scope)
+    def _with(self, node: exp.Expr, ctes: dict[str, _Info], outer: _Context | None) -> dict[str, _Info]:
+        """The CTEs visible in ``node``'s body: the enclosing ones plus its own WITH, in order."""
+        with_ = node.args.get("with_")
+        if not with_:
+            return ctes
+        visible = dict(ctes)
+        recursive = bool(with_.args.get("recursive"))
+        for cte in with_.expressions:
+            name = cte.alias
+            if recursive:
+                visible[name] = _Info(_OPAQUE, f"CTE {name}")  # what its recursive branch reads of itself
+            visible[name] = self._query(
+                cte.this, visible, outer, label=f"CTE {name}", columns=cte.alias_column_names
+            )
+        return visible
+
+    def _select(
+        self, select: exp.Select, ctes: dict[str, _Info], outer: _Context | None, info: _Info
+    ) -> None:
+        ctx = _Context(ctes, outer)
+        from_ = select.args.get("from_")
+        if from_ is not None:
+            self._source(from_.this, ctx, semi=False)
+        for join in select.args.get("joins") or []:
+            ctx.joins.append(join)
+            self._source(join.this, ctx, semi=join.is_semi_or_anti_join)
+        for lateral in select.args.get("laterals") or []:
+            self._source(lateral, ctx, semi=False)
+        for join in ctx.joins:
+            for identifier in join.args.get("using") or []:
+                ctx.using.add(identifier.name)
+
+        column_type, alias_type, star_type = exp.Column, exp.Alias, exp.Star
+        local = ctx.local
         for position, projection in enumerate(select.expressions):
-            if _is_star(projection):
-                self._expand_star(projection, scope, ctx, info)
+            kind = type(projection)
+            if kind is star_type or (kind is column_type and type(projection.this) is star_type):
+                self._expand_star(projection, ctx, info)
                 continue
-            is_alias = type(projection) is exp.Alias
-            inner = projection.this if is_alias else projection
-            if type(inner) is exp.Column and type(inner.this) is not exp.Star:
-                name = projection.alias if is_alias else inner.name
-                targets = self._resolve(inner, scope, ctx, info, Clause.SELECT, len(info.names))
+            inner = projection.this if kind is alias_type else projection
+            if type(inner) is column_type and type(inner.this) is not star_type:
+                column_name = inner.name
+                name = projection.alias if kind is alias_type else column_name
+                qualifier = inner.table
+                source = local.get(qualifier) if qualifier else None
+                if source is not None:
+                    targets = self._in_source(source, column_name, info)  # the common `t.col`
+                else:
+                    targets = self._resolve(inner, ctx, info, Clause.SELECT, len(info.names))
                 self._add(info, name, targets, _NO_TARGETS, targets[0] if len(targets) == 1 else None)
                 continue
             name = projection.alias_or_name or f"_col_{position}"
             targets = []
             window: list[Target] = []
-            columns, children = self._scan(projection)
+            columns, children = self._scan(projection, ctx)
             for column, in_window in columns:
                 if in_window:
-                    window.extend(self._resolve(column, scope, ctx, info, Clause.WINDOW, len(info.names)))
+                    window.extend(self._resolve(column, ctx, info, Clause.WINDOW, len(info.names)))
                 else:
-                    targets.extend(self._resolve(column, scope, ctx, info, Clause.SELECT, len(info.names)))
+                    targets.extend(self._resolve(column, ctx, info, Clause.SELECT, len(info.names)))
             for child, in_window in children:
                 (window if in_window else targets).extend(self._outputs_of(child))
             self._add(info, name, targets, window or _NO_TARGETS, None)
-        _rename_outputs(scope, info)
 
+        for join in ctx.joins:
+            self._join_using(join, ctx, info)
+            rest = [v for k, v in join.args.items() if k not in ("this", "using") and isinstance(v, exp.Expr)]
+            self._clause(rest, ctx, info, Clause.JOIN)
         for key, value in select.args.items():
-            if value is None or key == "expressions":
+            if value is None:
                 continue
             clause = _CLAUSE_OF_ARG.get(key)
             if clause is None:
                 continue
-            if key == "joins":
-                for join in value:
-                    self._join_using(join, ctx, info)
             if key in ("group", "order"):
                 value = self._positional(value, info, clause)
-            self._clause(value if isinstance(value, list) else [value], scope, ctx, info, clause)
+            self._clause(value if isinstance(value, list) else [value], ctx, info, clause)
 
-    def _set_operation(self, scope: Scope, operation: exp.SetOperation, info: _Info) -> None:
-        branches = [self._by_scope.get(id(s)) for s in scope.set_operation_scopes]
-        left = branches[0] if len(branches) == 2 else None
-        right = branches[1] if len(branches) == 2 else None
-        if left is None or right is None:
-            self._warn(f"{self._label}: a set operation could not be resolved; its branches are skipped")
-            return
+    def _set_operation(
+        self, operation: exp.SetOperation, ctes: dict[str, _Info], outer: _Context | None, info: _Info
+    ) -> None:
+        # A chain `a UNION b UNION c` nests to the left; walk it without recursion.
+        chain = [operation]
+        node = operation.this
+        while isinstance(node, exp.SetOperation) and not node.args.get("with_"):
+            chain.append(node)
+            node = node.this
+        branch = f"a branch of {info.label}"
+        left = self._query(node, ctes, outer, label=branch)
+        for current in reversed(chain):
+            right = self._query(current.expression, ctes, outer, label=branch)
+            combined = info if current is operation else _Info(_QUERY, info.label)
+            self._combine(current, left, right, combined, _Context(ctes, outer))
+            if combined is not info:
+                self._infos.append(combined)
+            left = combined
+
+    def _combine(
+        self, operation: exp.SetOperation, left: _Info, right: _Info, info: _Info, ctx: _Context
+    ) -> None:
+        """Outputs of ``left <op> right``: by position, or by name for ``UNION BY NAME``."""
         by_name = bool(operation.args.get("by_name"))
         for position, name in enumerate(left.names):
             targets: list[Target] = [(left, position)]
@@ -262,72 +320,70 @@ class Resolver:
             if branch.opens:
                 info.opens.append(branch)
                 self._read_in_full(branch, f"a branch of {info.label}")
-        _rename_outputs(scope, info)
-        ctx = _Context()
         for key in ("order", "limit", "offset"):
             value = operation.args.get(key)
-            if value is None:
-                continue
-            nodes = self._positional(value, info, Clause.ORDER_BY) if key == "order" else [value]
-            self._clause(nodes, scope, ctx, info, _CLAUSE_OF_ARG[key])
+            if value is not None:
+                nodes = self._positional(value, info, Clause.ORDER_BY) if key == "order" else [value]
+                self._clause(nodes, ctx, info, _CLAUSE_OF_ARG[key])
 
-    def _function(self, scope: Scope, function: exp.Expr, info: _Info) -> None:
-        """A table function (UNNEST, LATERAL, VALUES...): every output derives from its arguments."""
-        ctx = self._context(scope)
+    def _function(self, node: exp.Expr, ctx: _Context, label: str) -> _Info:
+        """A table function (UNNEST, FLATTEN, EXPLODE, VALUES...): every output derives from its arguments."""
+        info = _Info(_FUNCTION, label)
         targets: list[Target] = []
-        columns, children = self._scan(function)
+        columns, children = self._scan(node, ctx)
         for column, _ in columns:
-            targets.extend(self._resolve(column, scope, ctx, info, Clause.JOIN, 0))
+            targets.extend(self._resolve(column, ctx, info, Clause.JOIN, 0))
         for child, _ in children:
             targets.extend(self._outputs_of(child))
         self._add(info, "*", targets, _NO_TARGETS, None)
         if targets:
             info.clause_refs.append((Clause.JOIN, targets))
+        self._infos.append(info)
+        return info
 
     # -- sources ---------------------------------------------------------------------------------
 
-    def _context(self, scope: Scope) -> _Context:
-        ctx = self._contexts.get(id(scope))
-        if ctx is not None:
-            return ctx
-        ctx = _Context()
-        self._contexts[id(scope)] = ctx
-        pairs: list[tuple[str, object]]
-        if isinstance(scope.expression, exp.UDTF):
-            pairs = list(scope.lateral_sources.items())
-            semi: set[str] = set()
-        else:
-            # A table (or CTE) by its alias; a derived table or table function by its own node,
-            # since unaliased ones all share the name "".
-            pairs = [
-                (name, scope.sources.get(name) if isinstance(node, exp.Table) else node)
-                for name, node in scope.references
-            ]
-            semi = scope.semi_or_anti_join_tables
-        for position, (name, node) in enumerate(pairs):
-            if not name:
-                name = f"#{position}"  # unaliased: not addressable by a qualifier
-            if node is None or name in ctx.local:
-                continue
-            source: Source
-            if isinstance(node, exp.Table):
-                source = self._table_source(node, name)
-            elif isinstance(node, Scope):
-                source = self._by_scope.get(id(node)) or _Info(_OPAQUE, name)
-            elif isinstance(node, exp.Expr) and id(node) in self._by_expression:
-                source = self._by_expression[id(node)]
+    def _source(self, node: exp.Expr, ctx: _Context, *, semi: bool) -> None:
+        """Register one FROM / JOIN / LATERAL item of a SELECT (and any joins nested in it)."""
+        if isinstance(node, exp.Final):
+            node = node.this
+        name = node.alias_or_name
+        source: Source | None = None
+        if isinstance(node, exp.Table):
+            if not isinstance(node.this, exp.Identifier):
+                source = self._function(node.this, ctx, f"table function {name}")
+            elif not node.args.get("db") and node.name in ctx.ctes:
+                source = ctx.ctes[node.name]
             else:
-                continue
+                source = self._table_source(node, name)
+        elif isinstance(node, exp.Subquery):
+            inner = node.this
+            if isinstance(inner, exp.Query):
+                label = f"subquery {name}" if name else "a derived table"
+                source = self._query(inner, ctx.ctes, ctx.outer, label=label, columns=node.alias_column_names)
+            else:
+                self._source(inner, ctx, semi=semi)  # a parenthesized join: (a JOIN b ON ...)
+            if node.args.get("pivots"):
+                self._warn(f"{self._label}: a pivoted subquery is not resolved column by column")
+        elif isinstance(node, exp.Lateral) and isinstance(node.this, exp.Subquery):
+            label = f"subquery {name}" if name else "a lateral subquery"
+            source = self._query(node.this.this, ctx.ctes, ctx, label=label, columns=node.alias_column_names)
+        elif isinstance(node, exp.UDTF):
+            if not name:
+                alias = node.args.get("alias")
+                names = alias.columns if isinstance(alias, exp.TableAlias) else []
+                name = names[0].name if len(names) == 1 else ""
+            source = self._function(node, ctx, f"table function {name or type(node).__name__.lower()}")
+        if source is not None:
+            if not name or name in ctx.local:
+                name = f"#{len(ctx.sources)}"  # unaliased or repeated: not addressable by a qualifier
             ctx.sources.append((name, source))
             ctx.local[name] = source
-            if name not in semi:
+            if not semi:
                 ctx.starred.append((name, source))
-        expression = scope.expression
-        if isinstance(expression, exp.Select):
-            for join in expression.args.get("joins") or []:
-                for identifier in join.args.get("using") or []:
-                    ctx.using.add(identifier.name)
-        return ctx
+        for join in node.args.get("joins") or []:
+            ctx.joins.append(join)
+            self._source(join.this, ctx, semi=join.is_semi_or_anti_join)
 
     def _table_source(self, table: exp.Table, name: str) -> Source:
         if not isinstance(table.this, exp.Identifier):
@@ -365,7 +421,7 @@ class Resolver:
 
     # -- stars -----------------------------------------------------------------------------------
 
-    def _expand_star(self, projection: exp.Expr, scope: Scope, ctx: _Context, info: _Info) -> None:
+    def _expand_star(self, projection: exp.Expr, ctx: _Context, info: _Info) -> None:
         star = projection if isinstance(projection, exp.Star) else projection.this
         qualifier = projection.table if isinstance(projection, exp.Column) else ""
         excluded = {column.name for column in star.args.get("except_") or []}
@@ -390,14 +446,14 @@ class Resolver:
                     if plain and column not in info.index:
                         self._add(info, column, [ref], _NO_TARGETS, ref, starred=True)
                     elif column not in excluded:
-                        self._star_output(info, scope, ctx, column, [ref], ref, replaced)
+                        self._star_output(info, ctx, column, [ref], ref, replaced)
             elif source.kind == _QUERY:
                 for position, column in enumerate(source.names):
                     target = (source, position)
                     if plain and column not in info.index:
                         self._add(info, column, [target], _NO_TARGETS, target, starred=True)
                     elif column not in excluded:
-                        self._star_output(info, scope, ctx, column, [target], target, replaced)
+                        self._star_output(info, ctx, column, [target], target, replaced)
                 if source.opens:
                     info.opens.append(source)
             else:
@@ -445,7 +501,6 @@ class Resolver:
     def _star_output(
         self,
         info: _Info,
-        scope: Scope,
         ctx: _Context,
         name: str,
         targets: list[Target],
@@ -454,9 +509,9 @@ class Resolver:
     ) -> None:
         if name in replaced:
             targets, hint = [], None
-            columns, children = self._scan(replaced[name].this)
+            columns, children = self._scan(replaced[name].this, ctx)
             for column, _ in columns:
-                targets.extend(self._resolve(column, scope, ctx, info, Clause.SELECT, -1))
+                targets.extend(self._resolve(column, ctx, info, Clause.SELECT, -1))
             for child, _ in children:
                 targets.extend(self._outputs_of(child))
         existing = info.index.get(name)
@@ -470,20 +525,18 @@ class Resolver:
 
     # -- clauses ---------------------------------------------------------------------------------
 
-    def _clause(
-        self, nodes: list[exp.Expr], scope: Scope, ctx: _Context, info: _Info, clause: Clause
-    ) -> None:
+    def _clause(self, nodes: list[exp.Expr], ctx: _Context, info: _Info, clause: Clause) -> None:
         for node in nodes:
             if not isinstance(node, exp.Expr):
                 continue
-            columns, children = self._scan(node)
+            columns, children = self._scan(node, ctx)
             targets: list[Target] = []
             window: list[Target] = []
             for column, in_window in columns:
                 if in_window:
-                    window.extend(self._resolve(column, scope, ctx, info, Clause.WINDOW, len(info.names)))
+                    window.extend(self._resolve(column, ctx, info, Clause.WINDOW, len(info.names)))
                 else:
-                    targets.extend(self._resolve(column, scope, ctx, info, clause, len(info.names)))
+                    targets.extend(self._resolve(column, ctx, info, clause, len(info.names)))
             for child, in_window in children:
                 (window if in_window else targets).extend(self._outputs_of(child))
             if targets:
@@ -533,33 +586,32 @@ class Resolver:
     # -- column resolution -----------------------------------------------------------------------
 
     def _resolve(
-        self, column: exp.Column, scope: Scope, ctx: _Context, info: _Info, clause: Clause, position: int
+        self, column: exp.Column, ctx: _Context, info: _Info, clause: Clause, position: int
     ) -> list[Target]:
         name = column.name
         qualifier = column.table
         if not qualifier:
-            return self._resolve_unqualified(name, scope, ctx, info, clause, position)
+            return self._resolve_unqualified(name, ctx, info, clause, position)
         source = ctx.local.get(qualifier)
         if source is not None:
             return self._in_source(source, name, info)
         database = column.text("db")
         if database and database in ctx.local:
             return self._in_source(ctx.local[database], qualifier, info)
-        outer = self._outer_source(scope, qualifier)
+        outer = self._outer_source(ctx, qualifier)
         if outer is not None:
             return self._in_source(outer, name, info)
         for _, candidate in ctx.sources:
             if isinstance(candidate, _Table) and candidate.relation.rsplit(".", 1)[-1] == qualifier:
                 return self._in_source(candidate, name, info)
         if _has_any(ctx, qualifier):
-            return self._resolve_unqualified(qualifier, scope, ctx, info, clause, position)
+            return self._resolve_unqualified(qualifier, ctx, info, clause, position)
         self._warn(f"{self._label}: column {qualifier}.{name} names no source of {info.label}; skipped")
         return []
 
     def _resolve_unqualified(
         self,
         name: str,
-        scope: Scope | None,
         ctx: _Context,
         info: _Info,
         clause: Clause,
@@ -599,10 +651,9 @@ class Resolver:
                     "(columns unknown); read from each"
                 )
             return [t for s in unknown for t in self._in_source(s, name, info)]
-        if scope is not None:
-            outer = self._outer_column(scope, name)
-            if outer is not None:
-                return self._in_source(outer, name, info)
+        outer = self._outer_column(ctx, name)
+        if outer is not None:
+            return self._in_source(outer, name, info)
         if len(sources) == 1 and isinstance(sources[0][1], _Table):
             table = sources[0][1]
             self._warn(f"{self._label}: column {name} is not a known column of {table.relation}")
@@ -631,70 +682,94 @@ class Resolver:
             self._warn(f"{self._label}: column {name} is not produced by {source.label}; skipped")
         return targets
 
-    def _outer_source(self, scope: Scope, qualifier: str) -> Source | None:
-        parent = scope.parent if scope.can_be_correlated else None
-        while parent is not None:
-            source = self._context(parent).local.get(qualifier)
+    @staticmethod
+    def _outer_source(ctx: _Context, qualifier: str) -> Source | None:
+        """The source called ``qualifier`` in an enclosing SELECT (a correlated reference)."""
+        outer = ctx.outer
+        while outer is not None:
+            source = outer.local.get(qualifier)
             if source is not None:
                 return source
-            parent = parent.parent if parent.can_be_correlated else None
+            outer = outer.outer
         return None
 
-    def _outer_column(self, scope: Scope, name: str) -> Source | None:
-        parent = scope.parent if scope.can_be_correlated else None
-        while parent is not None:
-            known = [s for _, s in self._context(parent).sources if _has(s, name) is True]
+    @staticmethod
+    def _outer_column(ctx: _Context, name: str) -> Source | None:
+        """The one source of an enclosing SELECT known to have column ``name``."""
+        outer = ctx.outer
+        while outer is not None:
+            known = [s for _, s in outer.sources if _has(s, name) is True]
             if len(known) == 1:
                 return known[0]
-            parent = parent.parent if parent.can_be_correlated else None
+            outer = outer.outer
         return None
 
     # -- tree scan -------------------------------------------------------------------------------
 
-    def _scan(self, root: exp.Expr) -> tuple[list[tuple[exp.Column, bool]], list[tuple[_Info, bool]]]:
-        """Columns under ``root`` in this scope (flagged when inside a window spec), and child scopes."""
+    def _scan(
+        self, root: exp.Expr, ctx: _Context
+    ) -> tuple[list[tuple[exp.Column, bool]], list[tuple[_Info, bool]]]:
+        """Columns under ``root`` (flagged when inside a window spec), and the subqueries read there.
+
+        A subquery met here is resolved on the spot, with ``ctx`` as the SELECT it may
+        correlate with. What an EXISTS subquery selects is never read. The tree may be
+        detached (no parent links): the walk only ever looks down.
+        """
         columns: list[tuple[exp.Column, bool]] = []
         children: list[tuple[_Info, bool]] = []
-        by_expression = self._by_expression
-        own = self._current
-        stack: list[tuple[exp.Expr, bool, frozenset[str]]] = [(root, False, frozenset())]
+        self._scan_into(root, ctx, False, _NO_NAMES, columns, children)
+        return columns, children
+
+    def _scan_into(
+        self,
+        root: exp.Expr,
+        ctx: _Context,
+        in_window: bool,
+        bound: frozenset[str],
+        columns: list[tuple[exp.Column, bool]],
+        children: list[tuple[_Info, bool]],
+    ) -> None:
+        column_type, star_type, expr = exp.Column, exp.Star, exp.Expr
+        special = _SPECIAL_NODES
+        stack = [root]
         while stack:
-            node, in_window, bound = stack.pop()
+            node = stack.pop()
             kind = type(node)
-            if kind is exp.Column:
+            if kind is column_type:
                 column = t.cast(exp.Column, node)
-                if type(column.this) is not exp.Star and not (
+                if type(column.this) is not star_type and not (
                     bound and not column.table and column.name in bound
                 ):
                     columns.append((column, in_window))
                 continue
-            child = by_expression.get(id(node))
-            if child is not None and node is not own:
-                # Only value subqueries are read here; derived tables and table functions are
-                # sources, and what an EXISTS subquery selects is never read.
-                if child.subquery and type(node.parent) is not exp.Exists:
+            if kind in special:
+                if kind is exp.Window:
+                    self._scan_into(node.this, ctx, in_window, bound, columns, children)
+                    for part in node.args.get("partition_by") or []:
+                        self._scan_into(part, ctx, True, bound, columns, children)
+                    order = node.args.get("order")
+                    if order is not None:
+                        self._scan_into(order, ctx, True, bound, columns, children)
+                elif kind is exp.Lambda:
+                    names = bound | {v.name for v in node.expressions}
+                    self._scan_into(node.this, ctx, in_window, names, columns, children)
+                elif kind is exp.Exists:
+                    inner = node.this
+                    while type(inner) is exp.Subquery:
+                        inner = inner.this
+                    if isinstance(inner, exp.Query):
+                        self._query(inner, ctx.ctes, ctx, label="an EXISTS subquery")
+                    else:
+                        stack.append(inner)
+                elif kind is not exp.Pivot:  # a query in a value position: a subquery
+                    child = self._query(node, ctx.ctes, ctx, label="a subquery")
                     children.append((child, in_window))
-                continue
-            if kind is exp.Window:
-                stack.append((node.this, in_window, bound))
-                for part in node.args.get("partition_by") or []:
-                    stack.append((part, True, bound))
-                order = node.args.get("order")
-                if order is not None:
-                    stack.append((order, True, bound))
-                continue
-            if kind is exp.Lambda:
-                bound = bound | {v.name for v in node.expressions}
-            elif kind is exp.Pivot:
                 continue
             for value in node.args.values():
                 if type(value) is list:
-                    for item in value:
-                        if isinstance(item, exp.Expr):
-                            stack.append((item, in_window, bound))
-                elif isinstance(value, exp.Expr):
-                    stack.append((value, in_window, bound))
-        return columns, children
+                    stack.extend([item for item in value if isinstance(item, expr)])
+                elif isinstance(value, expr):
+                    stack.append(value)
 
     def _outputs_of(self, child: _Info) -> list[Target]:
         """Every output of a value subquery (``x IN (SELECT ...)``, a scalar subquery)."""
@@ -858,11 +933,6 @@ class Resolver:
             warnings.append(f"{self._label}: more warnings were dropped")
 
 
-def _is_star(projection: exp.Expr) -> bool:
-    kind = type(projection)
-    return kind is exp.Star or (kind is exp.Column and type(projection.this) is exp.Star)
-
-
 def _has(source: Source, name: str) -> bool | None:
     """Whether ``source`` outputs ``name``: True, False, or None when its columns are unknown."""
     if isinstance(source, _Table):
@@ -878,25 +948,10 @@ def _has_any(ctx: _Context, name: str) -> bool:
     return any(_has(source, name) is not False for _, source in ctx.sources)
 
 
-def _rename_outputs(scope: Scope, info: _Info) -> None:
+def _rename(info: _Info, names: Sequence[str]) -> None:
     """Apply a column list given by the outer query: ``cte(a, b) AS (...)``, ``(...) AS t(a, b)``."""
-    outer = scope.outer_columns
-    if not outer:
-        return
-    for position, name in enumerate(outer[: len(info.names)]):
+    for position, name in enumerate(names[: len(info.names)]):
         info.names[position] = name
     info.index = {}
     for position, name in enumerate(info.names):
         info.index.setdefault(name, position)
-
-
-def _scope_label(scope: Scope) -> str:
-    expression = scope.expression
-    if scope.scope_type is ScopeType.ROOT:
-        return "the outer query"
-    parent = expression.parent
-    if scope.scope_type is ScopeType.CTE and isinstance(parent, exp.CTE):
-        return f"CTE {parent.alias}"
-    if isinstance(parent, exp.Subquery) and parent.alias:
-        return f"subquery {parent.alias}"
-    return scope.scope_type.name.lower().replace("_", " ")
