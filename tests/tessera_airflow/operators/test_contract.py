@@ -39,11 +39,11 @@ def read_schema(path: Path) -> Schema:
 
 
 @pytest.fixture
-def registry(tessera_conn: str) -> Registry:
+def registry(tessera_conn: str, tmp_path_factory: pytest.TempPathFactory) -> Registry:
     """v1 of the customers contract (the one ``schema_file(..., "name", "email")`` reads as),
     and analytics reading ``name``."""
     reg = open_registry(tessera_conn)
-    v1 = read_schema(schema_file(Path(tessera_conn).parent, "name", "email"))
+    v1 = read_schema(schema_file(tmp_path_factory.mktemp("v1"), "name", "email"))
     assert publish(reg, ASSET, v1, owner_team="platform").action == "published"
     reg.ensure_team("analytics")
     reg.register(
