@@ -103,10 +103,10 @@ def _set_vars(project: Path, **tessera: object) -> None:
 
 
 @pytest.fixture(scope="module")
-def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
+def story(tmp_path_factory: pytest.TempPathFactory, module_registry_spec: str) -> Iterator[Story]:
     work = tmp_path_factory.mktemp("plugin")
     project = copy_example(work)
-    registry_path = str(work / "registry.db")
+    registry_path = module_registry_spec
     _set_vars(project, gate="true", registry=registry_path)
     with pytest.MonkeyPatch.context() as patch:
         _discoverable(patch, work / "site")

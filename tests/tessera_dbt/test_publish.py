@@ -53,10 +53,10 @@ class Story:
 
 
 @pytest.fixture(scope="module")
-def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
+def story(tmp_path_factory: pytest.TempPathFactory, module_registry_spec: str) -> Story:
     work = tmp_path_factory.mktemp("sync")
     project = copy_example(work)
-    settings = settings_for(project, str(work / "registry.db"))
+    settings = settings_for(project, module_registry_spec)
     invoke(settings, ["build", "--quiet"])
     first = cli(settings, "sync", "--json")
     registry = open_registry(settings.registry)
