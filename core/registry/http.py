@@ -65,11 +65,9 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 import requests
@@ -108,6 +106,31 @@ from tessera_core.registry.http_codec import (
 )
 from tessera_core.registry.http_store import SideStore
 from tessera_core.registry.http_transport import Transport, segment
+from tessera_core.registry.rules import (
+    MIN_FORCED_REASON,
+    OPEN_STATUSES,
+)
+from tessera_core.registry.rules import (
+    check_change_class as _check_change_class,
+)
+from tessera_core.registry.rules import (
+    check_forced_reason as _check_forced_reason,
+)
+from tessera_core.registry.rules import (
+    member as _member,
+)
+from tessera_core.registry.rules import (
+    now as _now,
+)
+from tessera_core.registry.rules import (
+    require as _require,
+)
+from tessera_core.registry.rules import (
+    require_open as _require_open,
+)
+from tessera_core.registry.rules import (
+    shown as _shown,
+)
 from tessera_core.schema.export import to_json_schema
 from tessera_core.schema.model import Schema
 
@@ -116,17 +139,13 @@ log = logging.getLogger("tessera.registry.http")
 DEFAULT_STORE = Path(".tessera") / "server-side.db"
 UNOWNED_TEAM = "unowned"  # the server requires an owner team; assets without one are parked here
 LOCAL_PREFIX = "local-"
-CHANGE_CLASSES = ("initial", "major", "minor", "patch")
-MIN_FORCED_REASON = 10  # characters, as the server requires
 ACTIVE = ("active", "migrating")  # server registration statuses that still read the asset
-OPEN = (ProposalStatus.PENDING, ProposalStatus.APPROVED)
+OPEN = OPEN_STATUSES
 SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 GATE_REASON = (
     "tessera gate decided this change may publish: compatible for its readers, breaking only for "
     "columns no consumer outside the owning team reads, or compatibility mode none"
 )
-
-_E = TypeVar("_E", bound=StrEnum)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1198,57 +1217,12 @@ def _withdrawn(proposal: Proposal, doing: str, reason: str | None) -> Proposal:
     return replace(proposal, status=ProposalStatus.WITHDRAWN, resolved_at=_now(), reason=reason)
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-def _shown(version: str | None) -> str:
-    return version if version is not None else "none (no contract yet)"
-
-
 def _is_uuid(value: str) -> bool:
     try:
         UUID(value)
     except ValueError:
         return False
     return True
-
-
-def _require(value: str, what: str) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise RegistryError(f"{what} must be a non-empty string, got {value!r}")
-
-
-def _member(kind: type[_E], value: Any, what: str) -> _E:
-    try:
-        return kind(value)
-    except ValueError:
-        allowed = ", ".join(member.value for member in kind)
-        raise RegistryError(f"{what} is {value!r}, which is not one of: {allowed}") from None
-
-
-def _check_change_class(change_class: str, where: str) -> None:
-    if change_class not in CHANGE_CLASSES:
-        raise RegistryError(
-            f"change_class {change_class!r} for {where} is not one of: {', '.join(CHANGE_CLASSES)}"
-        )
-
-
-def _check_forced_reason(reason: str, where: str) -> None:
-    if len(reason.strip()) < MIN_FORCED_REASON:
-        raise RegistryError(
-            f"forced_reason for {where} is {reason!r}: explain why in at least {MIN_FORCED_REASON} characters"
-        )
-
-
-def _require_open(proposal: Proposal, doing: str) -> None:
-    if proposal.status in OPEN:
-        return
-    done = f" as version {proposal.published_version}" if proposal.published_version else ""
-    raise InvalidStateError(
-        f"cannot {doing}: it is already {proposal.status.value}{done} (on {proposal.asset_fqn}); "
-        "only pending or approved proposals can change. Open a new proposal for a new change"
-    )
 
 
 def _require_affected(proposal: Proposal, team: str) -> None:

@@ -41,11 +41,10 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 from tessera_core.compat.changes import Change
 from tessera_core.errors import (
@@ -76,13 +75,32 @@ from tessera_core.registry.base import (
     RegistrationSource,
     Team,
 )
+from tessera_core.registry.rules import (
+    MIN_FORCED_REASON,
+    OPEN_STATUSES,
+)
+from tessera_core.registry.rules import (
+    check_change_class as _check_change_class,
+)
+from tessera_core.registry.rules import (
+    check_forced_reason as _check_forced_reason,
+)
+from tessera_core.registry.rules import (
+    member as _member,
+)
+from tessera_core.registry.rules import (
+    now as _now,
+)
+from tessera_core.registry.rules import (
+    require as _require,
+)
+from tessera_core.registry.rules import (
+    require_open as _require_open,
+)
+from tessera_core.registry.rules import (
+    shown as _shown,
+)
 from tessera_core.schema.model import Schema
-
-CHANGE_CLASSES = ("initial", "major", "minor", "patch")
-MIN_FORCED_REASON = 10  # characters, as the Tessera server requires
-OPEN_STATUSES = (ProposalStatus.PENDING, ProposalStatus.APPROVED)
-
-_E = TypeVar("_E", bound=StrEnum)
 
 
 class AuditAction(StrEnum):
@@ -853,14 +871,6 @@ class SqliteRegistry:
 _CONTRACTS = "SELECT c.*, a.fqn FROM contracts c JOIN assets a ON a.id = c.asset_id"
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-def _shown(version: str | None) -> str:
-    return version if version is not None else "none (no contract yet)"
-
-
 def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
@@ -872,43 +882,6 @@ def _json(value: Any, what: str) -> str:
         raise RegistryError(
             f"{what} is not JSON-serializable ({error}); store strings, numbers, lists, dicts"
         ) from error
-
-
-def _require(value: str, what: str) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise RegistryError(f"{what} must be a non-empty string, got {value!r}")
-
-
-def _member(kind: type[_E], value: Any, what: str) -> _E:
-    try:
-        return kind(value)
-    except ValueError:
-        allowed = ", ".join(member.value for member in kind)
-        raise RegistryError(f"{what} is {value!r}, which is not one of: {allowed}") from None
-
-
-def _check_change_class(change_class: str, where: str) -> None:
-    if change_class not in CHANGE_CLASSES:
-        raise RegistryError(
-            f"change_class {change_class!r} for {where} is not one of: {', '.join(CHANGE_CLASSES)}"
-        )
-
-
-def _check_forced_reason(reason: str, where: str) -> None:
-    if len(reason.strip()) < MIN_FORCED_REASON:
-        raise RegistryError(
-            f"forced_reason for {where} is {reason!r}: explain why in at least {MIN_FORCED_REASON} characters"
-        )
-
-
-def _require_open(proposal: Proposal, doing: str) -> None:
-    if proposal.status in OPEN_STATUSES:
-        return
-    done = f" as version {proposal.published_version}" if proposal.published_version else ""
-    raise InvalidStateError(
-        f"cannot {doing}: it is already {proposal.status.value}{done} (on {proposal.asset_fqn}); "
-        "only pending or approved proposals can change. Open a new proposal for a new change"
-    )
 
 
 def _new_proposal_id(conn: sqlite3.Connection) -> str:
