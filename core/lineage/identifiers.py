@@ -19,6 +19,7 @@ from tessera_core.errors import UnknownDialectError
 from tessera_core.schema.names import normalize_name
 
 _UPPER_FOLDING = (NormalizationStrategy.UPPERCASE, NormalizationStrategy.CASE_INSENSITIVE_UPPERCASE)
+_CASE_BLIND = (NormalizationStrategy.CASE_INSENSITIVE, NormalizationStrategy.CASE_INSENSITIVE_UPPERCASE)
 
 
 @lru_cache(maxsize=64)
@@ -39,6 +40,15 @@ def get_dialect(dialect: str, *, model: str | None = None) -> Dialect:
 def folds_upper(dialect: Dialect) -> bool:
     """Whether ``dialect`` folds unquoted names to upper case."""
     return dialect.normalization_strategy in _UPPER_FOLDING
+
+
+def ignores_case(dialect: Dialect) -> bool:
+    """Whether ``dialect`` matches names whatever their case, quoted or not (DuckDB, BigQuery, Spark...).
+
+    There ``"CustomerID"`` and ``customerid`` name the same column, so a column the SQL
+    spells in another case than the schema is still that column.
+    """
+    return dialect.normalization_strategy in _CASE_BLIND
 
 
 def canonical_name(text: str, *, quoted: bool, dialect: Dialect) -> str:

@@ -17,7 +17,13 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel
 
-from tessera_core.lineage.identifiers import canonical_name, canonicalize, get_dialect, relation_name
+from tessera_core.lineage.identifiers import (
+    canonical_name,
+    canonicalize,
+    get_dialect,
+    ignores_case,
+    relation_name,
+)
 from tessera_core.lineage.refs import Clause as Clause
 from tessera_core.lineage.refs import ColumnRef as ColumnRef
 from tessera_core.lineage.resolver import Resolution, Resolver
@@ -106,6 +112,7 @@ def analyze_model_sql(
     columns = _columns_by_relation(schema)
     database = normalize_name(default_database) if default_database else None
     schema_name = normalize_name(default_schema) if default_schema else None
+    case_blind = ignores_case(sql_dialect)
     try:
         statements = [s for s in sql_dialect.parse(sql) if s is not None]
         result = Resolution()
@@ -118,7 +125,11 @@ def analyze_model_sql(
             if ephemerals and EPHEMERAL_PREFIX in sql:
                 _inject_ephemerals(query, ephemerals, sql_dialect)
             resolver = Resolver(
-                schema=columns, default_database=database, default_schema=schema_name, label=label
+                schema=columns,
+                default_database=database,
+                default_schema=schema_name,
+                label=label,
+                ignore_case=case_blind,
             )
             _merge(result, resolver.run(query))
     except Exception as error:
@@ -152,6 +163,8 @@ def _query_of(statement: exp.Expr) -> exp.Expr | None:
         statement = statement.this
     if isinstance(statement, exp.Query):
         return statement
+    if isinstance(statement, exp.Pivot):  # DuckDB's PIVOT statement: SELECT * FROM (PIVOT ...)
+        return exp.Select(expressions=[exp.Star()], from_=exp.From(this=exp.Subquery(this=statement)))
     if isinstance(statement, (exp.Create, exp.Insert)):
         query = statement.expression
         if isinstance(query, exp.Query):

@@ -12,6 +12,12 @@ tree and without a second walk, which is what keeps the cost near a bare parse.
 After the walk, clauses are pushed from the root down: a physical column is read
 in the clauses where the outputs built from it are used (an output that only
 feeds a ``WHERE`` upstairs reads its columns in ``WHERE``, not ``SELECT``).
+
+When unsure, it reads more, never fewer: what a construct reads as a whole (a
+whole-row reference, a star inside an expression, DuckDB's ``COLUMNS(...)`` and
+``PIVOT``, a ``NATURAL JOIN`` over unknown columns) is read in full, and a column
+no known schema lists is read from every table whose known columns (often only
+the declared ones) may be incomplete.
 """
 
 from __future__ import annotations
@@ -59,14 +65,28 @@ class LineageUnsupported(Exception):
 class _Table:
     """A physical relation used as a source."""
 
-    __slots__ = ("columns", "label", "order", "refs", "relation")
+    __slots__ = ("columns", "folded", "ignore_case", "label", "order", "refs", "relation")
 
-    def __init__(self, relation: str, order: tuple[str, ...] | None) -> None:
+    def __init__(self, relation: str, order: tuple[str, ...] | None, *, ignore_case: bool = False) -> None:
         self.relation = relation
         self.label = relation
         self.order = order
         self.columns = frozenset(order) if order is not None else None
+        self.ignore_case = ignore_case  # the warehouse matches column names whatever their case
+        self.folded: dict[str, str] | None = None  # lower-cased name -> the schema's spelling, when needed
         self.refs: dict[str, ColumnRef] = {}
+
+    def spelling(self, name: str) -> str | None:
+        """The known column ``name`` means: itself, or (ignoring case) the schema's spelling of it."""
+        columns = self.columns
+        if columns is None or name in columns:
+            return name
+        if not self.ignore_case:
+            return None
+        folded = self.folded
+        if folded is None:
+            folded = self.folded = {column.lower(): column for column in reversed(self.order or ())}
+        return folded.get(name.lower())
 
     def ref(self, column: str) -> ColumnRef:
         ref = self.refs.get(column)
@@ -82,6 +102,8 @@ class _Info:
         "clause_refs",
         "deps",
         "direct",
+        "expanded",
+        "folded",
         "index",
         "kind",
         "label",
@@ -98,6 +120,7 @@ class _Info:
         self.label = label
         self.names: list[str] = []
         self.index: dict[str, int] = {}
+        self.folded: dict[str, int] | None = None  # lower-cased name -> position, built when first needed
         self.targets: list[list[Target]] = []  # what each output reads outside window specs
         self.window: list[list[Target]] = []  # what each output reads in PARTITION BY / ORDER BY
         self.starred: set[int] = set()  # outputs that come from a SELECT *
@@ -105,6 +128,7 @@ class _Info:
         self.direct: list[ColumnRef | None] = []  # the column each output copies unchanged
         self.usage: list[set[Clause] | None] = []  # where downstream scopes use each output
         self.opens: list[Source] = []  # sources whose columns pass through an unresolved SELECT *
+        self.expanded: list[Source] = []  # sources a SELECT * expanded from their known columns
         self.clause_refs: list[tuple[Clause, list[Target]]] = []
 
 
@@ -112,9 +136,22 @@ Target: TypeAlias = ColumnRef | tuple[_Info, int]
 Source: TypeAlias = _Table | _Info
 _NO_TARGETS: list[Target] = []  # shared; never appended to
 _NO_NAMES: frozenset[str] = frozenset()
-# Nodes _scan_into treats apart: window specs, lambdas, EXISTS, pivots, and queries (subqueries).
+# Nodes _scan_into treats apart: window specs, lambdas, EXISTS, pivots, queries (subqueries), COUNT
+# (whose `*` reads no column), and stars inside expressions (`HASH(*)`, DuckDB's `COLUMNS(...)`).
 _SPECIAL_NODES = frozenset(
-    {exp.Window, exp.Lambda, exp.Exists, exp.Pivot, exp.Select, exp.Union, exp.Intersect, exp.Except}
+    {
+        exp.Window,
+        exp.Lambda,
+        exp.Exists,
+        exp.Pivot,
+        exp.Select,
+        exp.Union,
+        exp.Intersect,
+        exp.Except,
+        exp.Count,
+        exp.Star,
+        exp.Columns,
+    }
 )
 
 
@@ -157,8 +194,10 @@ class Resolver:
         default_database: str | None,
         default_schema: str | None,
         label: str,
+        ignore_case: bool = False,
     ) -> None:
         self._schema = schema
+        self._ignore_case = ignore_case  # column names match whatever their case (DuckDB, BigQuery, ...)
         self._suffixes: dict[str, str | None] | None = None
         self._default_database = default_database
         self._default_schema = default_schema
@@ -201,6 +240,8 @@ class Resolver:
         elif isinstance(node, exp.SetOperation):
             info = _Info(_QUERY, label)
             self._set_operation(node, self._with(node, ctes, outer), outer, info)
+        elif isinstance(node, exp.Pivot):
+            return self._pivot(node, _Context(ctes, outer), label)
         else:
             return self._function(node, _Context(ctes, outer), label)
         if columns:
@@ -239,6 +280,8 @@ class Resolver:
         for join in ctx.joins:
             for identifier in join.args.get("using") or []:
                 ctx.using.add(identifier.name)
+            if join.text("method").upper() == "NATURAL":
+                self._join_natural(join, ctx, info)
 
         column_type, alias_type, star_type = exp.Column, exp.Alias, exp.Star
         local = ctx.local
@@ -312,7 +355,10 @@ class Resolver:
         by_name = bool(operation.args.get("by_name"))
         for position, name in enumerate(left.names):
             targets: list[Target] = [(left, position)]
-            other = right.index.get(name) if by_name else (position if position < len(right.names) else None)
+            if by_name:
+                other = self._position(right, name)
+            else:
+                other = position if position < len(right.names) else None
             if other is not None:
                 targets.append((right, other))
             self._add(info, name, targets, _NO_TARGETS, None)
@@ -341,6 +387,17 @@ class Resolver:
         self._infos.append(info)
         return info
 
+    def _pivot(self, node: exp.Pivot, ctx: _Context, label: str) -> _Info:
+        """DuckDB's ``PIVOT t ON ...`` / ``UNPIVOT`` as a query: its columns come from data, so what it
+        pivots is read in full and its outputs are unknown."""
+        info = _Info(_FUNCTION, label)
+        inner = _Context(ctx.ctes, ctx.outer)
+        self._source(node.this, inner, semi=False)
+        targets = [t for _, source in inner.sources for t in self._whole(source, label)]
+        self._add(info, "*", targets, _NO_TARGETS, None)
+        self._infos.append(info)
+        return info
+
     # -- sources ---------------------------------------------------------------------------------
 
     def _source(self, node: exp.Expr, ctx: _Context, *, semi: bool) -> None:
@@ -361,6 +418,8 @@ class Resolver:
             if isinstance(inner, exp.Query):
                 label = f"subquery {name}" if name else "a derived table"
                 source = self._query(inner, ctx.ctes, ctx.outer, label=label, columns=node.alias_column_names)
+            elif isinstance(inner, exp.Pivot):
+                source = self._pivot(inner, ctx, f"the PIVOT {name}" if name else "a PIVOT")
             else:
                 self._source(inner, ctx, semi=semi)  # a parenthesized join: (a JOIN b ON ...)
             if node.args.get("pivots"):
@@ -402,7 +461,8 @@ class Resolver:
         source = self._tables.get(relation)
         if source is None:
             columns = self._schema.get(relation)
-            source = _Table(relation, tuple(columns) if columns is not None else None)
+            order = tuple(columns) if columns is not None else None
+            source = _Table(relation, order, ignore_case=self._ignore_case)
             self._tables[relation] = source
         return source
 
@@ -433,6 +493,8 @@ class Resolver:
             self._warn(f"{self._label}: {qualifier}.* names no source of {info.label}")
         plain = not excluded and not replaced
         for source_name, source in chosen:
+            if _known_names(source) is not None:
+                info.expanded.append(source)
             if plain and self._expand_all(info, source):
                 if isinstance(source, _Info) and source.opens:
                     info.opens.append(source)
@@ -561,6 +623,34 @@ class Resolver:
                 rest.append(item)
         return rest
 
+    def _join_natural(self, join: exp.Join, ctx: _Context, info: _Info) -> None:
+        """NATURAL JOIN: the keys are the names both sides share; unknown columns read both in full."""
+        right_name = join.this.alias_or_name
+        right = ctx.local.get(right_name)
+        if right is None:
+            return
+        left: list[Source] = []
+        for name, source in ctx.sources:
+            if name == right_name:
+                break
+            left.append(source)
+        right_names = _known_names(right)
+        left_names = [(source, _known_names(source)) for source in left]
+        targets: list[Target] = []
+        if right_names is None or any(names is None for _, names in left_names):
+            where = f"the NATURAL JOIN of {right.label} in {info.label}"
+            for source in (*left, right):
+                targets.extend(self._whole(source, where))
+        else:
+            for column in right_names:
+                owner = next((s for s, names in left_names if names and column in names), None)
+                if owner is not None:
+                    ctx.using.add(column)
+                    targets.extend(self._in_source(owner, column, info))
+                    targets.extend(self._in_source(right, column, info))
+        if targets:
+            info.clause_refs.append((Clause.JOIN, targets))
+
     def _join_using(self, join: exp.Join, ctx: _Context, info: _Info) -> None:
         using = join.args.get("using")
         if not using:
@@ -577,8 +667,8 @@ class Resolver:
             targets: list[Target] = []
             if right is not None:
                 targets.extend(self._in_source(right, column, info))
-            known = [s for s in left if _has(s, column) is True]
-            candidates = known[:1] or [s for s in left if _has(s, column) is None]
+            known = [s for s in left if self._has(s, column) is True]
+            candidates = known[:1] or [s for s in left if self._has(s, column) is None]
             for source in candidates:
                 targets.extend(self._in_source(source, column, info))
             info.clause_refs.append((Clause.JOIN, targets))
@@ -586,8 +676,11 @@ class Resolver:
     # -- column resolution -----------------------------------------------------------------------
 
     def _resolve(
-        self, column: exp.Column, ctx: _Context, info: _Info, clause: Clause, position: int
+        self, node: exp.Expr, ctx: _Context, info: _Info, clause: Clause, position: int
     ) -> list[Target]:
+        if type(node) is not exp.Column or type(node.this) is exp.Star:
+            return self._whole_rows(node, ctx, info, clause)
+        column = node
         name = column.name
         qualifier = column.table
         if not qualifier:
@@ -595,18 +688,21 @@ class Resolver:
         source = ctx.local.get(qualifier)
         if source is not None:
             return self._in_source(source, name, info)
-        database = column.text("db")
-        if database and database in ctx.local:
-            return self._in_source(ctx.local[database], qualifier, info)
+        # More parts: `t.struct_col.field` (a source, then a column) or `struct_col.field.subfield`.
+        parts = [part for part in (column.text("catalog"), column.text("db")) if part]
+        parts.append(qualifier)
+        for index, part in enumerate(parts[:-1]):
+            if part in ctx.local:
+                return self._in_source(ctx.local[part], parts[index + 1], info)
         outer = self._outer_source(ctx, qualifier)
         if outer is not None:
             return self._in_source(outer, name, info)
         for _, candidate in ctx.sources:
             if isinstance(candidate, _Table) and candidate.relation.rsplit(".", 1)[-1] == qualifier:
                 return self._in_source(candidate, name, info)
-        if _has_any(ctx, qualifier):
-            return self._resolve_unqualified(qualifier, ctx, info, clause, position)
-        self._warn(f"{self._label}: column {qualifier}.{name} names no source of {info.label}; skipped")
+        if self._has_any(ctx, parts[0]):
+            return self._resolve_unqualified(parts[0], ctx, info, clause, position)
+        self._warn(f"{self._label}: column {'.'.join(parts)}.{name} names no source of {info.label}; skipped")
         return []
 
     def _resolve_unqualified(
@@ -627,7 +723,7 @@ class Resolver:
         known: list[Source] = []
         unknown: list[Source] = []
         for _, source in sources:
-            has = _has(source, name)
+            has = self._has(source, name)
             if has:
                 known.append(source)
             elif has is None:
@@ -638,6 +734,9 @@ class Resolver:
             if name not in ctx.using:
                 self._warn(f"{self._label}: column {name} is ambiguous in {info.label}; read from each match")
             return [t for s in known for t in self._in_source(s, name, info)]
+        row = ctx.local.get(name)
+        if row is not None:  # `to_json(o)`, `SELECT o FROM orders o`: the source's whole row
+            return self._whole(row, f"the whole row {name} in {info.label}")
         alias = info.index.get(name)
         if alias is not None and (clause is not Clause.SELECT or alias < position):
             return [(info, alias)]
@@ -658,29 +757,96 @@ class Resolver:
             table = sources[0][1]
             self._warn(f"{self._label}: column {name} is not a known column of {table.relation}")
             return [table.ref(name)]
-        if sources:
+        guessed = [target for _, source in sources for target in self._unplaced(source, name)]
+        if guessed:
+            self._warn(
+                f"{self._label}: column {name} is not a known column of any source of {info.label}; "
+                "read from each table whose known columns may be incomplete"
+            )
+        elif sources:
             self._warn(f"{self._label}: column {name} is not produced by any source of {info.label}; skipped")
-        return []
+        return guessed
 
     def _in_source(self, source: Source, name: str, info: _Info) -> list[Target]:
         if isinstance(source, _Table):
-            if source.columns is not None and name not in source.columns:
-                self._warn(f"{self._label}: column {name} is not a known column of {source.relation}")
+            columns = source.columns
+            if columns is not None and name not in columns:
+                spelled = source.spelling(name)
+                if spelled is None:
+                    self._warn(f"{self._label}: column {name} is not a known column of {source.relation}")
+                else:
+                    name = spelled
             return [source.ref(name)]
         if source.kind == _FUNCTION:
             return [(source, 0)] if source.names else []
         if source.kind == _OPAQUE:
             return []
         position = source.index.get(name)
+        if position is None and self._ignore_case:
+            position = self._position(source, name)
         if position is not None:
             return [(source, position)]
         targets: list[Target] = []
         for opened in source.opens:
-            if _has(opened, name) is not False:
+            if self._has(opened, name) is not False:
                 targets.extend(self._in_source(opened, name, info))
         if not targets and not source.opens:
-            self._warn(f"{self._label}: column {name} is not produced by {source.label}; skipped")
+            targets = self._unplaced(source, name)
+            if targets:
+                self._warn(
+                    f"{self._label}: column {name} is not a known output of {source.label}; "
+                    "read from each table whose known columns may be incomplete"
+                )
+            else:
+                self._warn(f"{self._label}: column {name} is not produced by {source.label}; skipped")
         return targets
+
+    def _unplaced(self, source: Source, name: str) -> list[Target]:
+        """Where a column no known column matches may still come from: a table whose known columns
+        (declared in YAML, often only some) are incomplete, also behind a ``SELECT *`` that expanded them."""
+        if isinstance(source, _Table):
+            return [source.ref(name)]
+        if source.kind == _QUERY:
+            return [target for expanded in source.expanded for target in self._unplaced(expanded, name)]
+        return []
+
+    def _whole_rows(self, node: exp.Expr, ctx: _Context, info: _Info, clause: Clause) -> list[Target]:
+        """A star inside an expression: ``HASH(t.*)``, ``STRUCT_PACK(*)``, DuckDB's ``COLUMNS(...)``.
+
+        Every column of the sources it covers is read. DuckDB's ``COLUMNS(...)`` in a
+        SELECT list also yields columns whose names are unknown here, so that scope's
+        outputs stay open over those sources, like an unresolved ``SELECT *``.
+        """
+        qualifier = node.table if type(node) is exp.Column else ""
+        if qualifier:
+            found = ctx.local.get(qualifier) or self._outer_source(ctx, qualifier)
+            chosen = [found] if found is not None else []
+            if found is None:
+                self._warn(f"{self._label}: {qualifier}.* names no source of {info.label}; skipped")
+        else:
+            chosen = [source for _, source in ctx.starred]
+        if type(node) is exp.Columns and clause is Clause.SELECT:
+            info.opens.extend(source for source in chosen if source not in info.opens)
+        what = "COLUMNS(...)" if type(node) is exp.Columns else f"{qualifier}.*" if qualifier else "*"
+        return [t for source in chosen for t in self._whole(source, f"{what} in {info.label}")]
+
+    def _whole(self, source: Source, where: str) -> list[Target]:
+        """Every column of ``source``, read as one value by ``where``; a table is then read in full."""
+        if isinstance(source, _Table):
+            if source.relation not in self._result.all_columns:
+                self._result.all_columns.add(source.relation)
+                self._warn(
+                    f"{self._label}: {where} reads every column of {source.relation}, "
+                    "which is treated as read in full"
+                )
+            return [source.ref(column) for column in source.order or ()]
+        if source.kind == _QUERY:
+            if source.opens:
+                self._read_in_full(source, where)
+            for expanded in source.expanded:  # a SELECT * passes the whole row of what it expanded
+                self._whole(expanded, where)
+            return [(source, position) for position in range(len(source.names))]
+        return [(source, 0)] if source.names else []
 
     @staticmethod
     def _outer_source(ctx: _Context, qualifier: str) -> Source | None:
@@ -693,12 +859,11 @@ class Resolver:
             outer = outer.outer
         return None
 
-    @staticmethod
-    def _outer_column(ctx: _Context, name: str) -> Source | None:
+    def _outer_column(self, ctx: _Context, name: str) -> Source | None:
         """The one source of an enclosing SELECT known to have column ``name``."""
         outer = ctx.outer
         while outer is not None:
-            known = [s for _, s in outer.sources if _has(s, name) is True]
+            known = [s for _, s in outer.sources if self._has(s, name) is True]
             if len(known) == 1:
                 return known[0]
             outer = outer.outer
@@ -708,14 +873,16 @@ class Resolver:
 
     def _scan(
         self, root: exp.Expr, ctx: _Context
-    ) -> tuple[list[tuple[exp.Column, bool]], list[tuple[_Info, bool]]]:
+    ) -> tuple[list[tuple[exp.Expr, bool]], list[tuple[_Info, bool]]]:
         """Columns under ``root`` (flagged when inside a window spec), and the subqueries read there.
 
-        A subquery met here is resolved on the spot, with ``ctx`` as the SELECT it may
-        correlate with. What an EXISTS subquery selects is never read. The tree may be
-        detached (no parent links): the walk only ever looks down.
+        The columns include the stars inside expressions (``t.*``, a bare ``*``, DuckDB's
+        ``COLUMNS(...)``), which ``_resolve`` reads as whole rows; the ``*`` of ``COUNT(*)``
+        reads nothing. A subquery met here is resolved on the spot, with ``ctx`` as the
+        SELECT it may correlate with. What an EXISTS subquery selects is never read. The
+        tree may be detached (no parent links): the walk only ever looks down.
         """
-        columns: list[tuple[exp.Column, bool]] = []
+        columns: list[tuple[exp.Expr, bool]] = []
         children: list[tuple[_Info, bool]] = []
         self._scan_into(root, ctx, False, _NO_NAMES, columns, children)
         return columns, children
@@ -726,7 +893,7 @@ class Resolver:
         ctx: _Context,
         in_window: bool,
         bound: frozenset[str],
-        columns: list[tuple[exp.Column, bool]],
+        columns: list[tuple[exp.Expr, bool]],
         children: list[tuple[_Info, bool]],
     ) -> None:
         column_type, star_type, expr = exp.Column, exp.Star, exp.Expr
@@ -737,13 +904,17 @@ class Resolver:
             kind = type(node)
             if kind is column_type:
                 column = t.cast(exp.Column, node)
-                if type(column.this) is not star_type and not (
-                    bound and not column.table and column.name in bound
-                ):
+                if not (bound and not column.table and column.name in bound):
                     columns.append((column, in_window))
                 continue
             if kind in special:
-                if kind is exp.Window:
+                if kind is star_type or kind is exp.Columns:
+                    columns.append((node, in_window))
+                elif kind is exp.Count:
+                    for key, value in node.args.items():
+                        if isinstance(value, expr) and not (key == "this" and type(value) is star_type):
+                            stack.append(value)
+                elif kind is exp.Window:
                     self._scan_into(node.this, ctx, in_window, bound, columns, children)
                     for part in node.args.get("partition_by") or []:
                         self._scan_into(part, ctx, True, bound, columns, children)
@@ -922,6 +1093,34 @@ class Resolver:
             if opened is not source:
                 self._read_in_full(opened, where)
 
+    def _has(self, source: Source, name: str) -> bool | None:
+        """Whether ``source`` outputs ``name``: True, False, or None when its columns are unknown."""
+        if isinstance(source, _Table):
+            columns = source.columns
+            if columns is None:
+                return None
+            return name in columns or (source.ignore_case and source.spelling(name) is not None)
+        if source.kind != _QUERY:
+            return None
+        if name in source.index or (self._ignore_case and self._position(source, name) is not None):
+            return True
+        return None if source.opens else False
+
+    def _has_any(self, ctx: _Context, name: str) -> bool:
+        return any(self._has(source, name) is not False for _, source in ctx.sources)
+
+    def _position(self, info: _Info, name: str) -> int | None:
+        """Where ``info`` outputs ``name`` (ignoring case where the dialect does), or None."""
+        position = info.index.get(name)
+        if position is not None or not self._ignore_case:
+            return position
+        folded = info.folded
+        if folded is None:
+            folded = info.folded = {}
+            for key, value in info.index.items():
+                folded.setdefault(key.lower(), value)
+        return folded.get(name.lower())
+
     def _warn(self, message: str) -> None:
         if message in self._seen_warnings:
             return
@@ -933,19 +1132,13 @@ class Resolver:
             warnings.append(f"{self._label}: more warnings were dropped")
 
 
-def _has(source: Source, name: str) -> bool | None:
-    """Whether ``source`` outputs ``name``: True, False, or None when its columns are unknown."""
+def _known_names(source: Source) -> Sequence[str] | None:
+    """Every column ``source`` outputs, or None when they are not all known."""
     if isinstance(source, _Table):
-        return None if source.columns is None else name in source.columns
-    if source.kind != _QUERY:
-        return None
-    if name in source.index:
-        return True
-    return None if source.opens else False
-
-
-def _has_any(ctx: _Context, name: str) -> bool:
-    return any(_has(source, name) is not False for _, source in ctx.sources)
+        return source.order
+    if source.kind == _QUERY and not source.opens:
+        return source.names
+    return None
 
 
 def _rename(info: _Info, names: Sequence[str]) -> None:
