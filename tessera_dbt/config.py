@@ -9,7 +9,10 @@ In ``dbt_project.yml``::
         default_team: data-platform
         gate: true                      # the plain `dbt run` plugin hook (dbt_tessera); off by default
 
-Environment: ``TESSERA_REGISTRY``, ``TESSERA_API_KEY``, ``TESSERA_FAIL_OPEN``, ``TESSERA_DBT_GATE``.
+        notify_config: .tessera/notify.yml  # webhook / Slack channels per team (used when it exists)
+
+Environment: ``TESSERA_REGISTRY``, ``TESSERA_API_KEY``, ``TESSERA_FAIL_OPEN``, ``TESSERA_DBT_GATE``,
+``TESSERA_NOTIFY_CONFIG``.
 Nothing is required: the default registry is ``.tessera/registry.db`` inside the project.
 """
 
@@ -39,6 +42,7 @@ class DbtSettings:
     default_team: str = "unowned"
     gate: bool = False  # the plain `dbt run` plugin hook; off unless turned on
     target_path: str = "target"
+    notify_config: Path | None = None  # channels per team; notifications go out after each write
 
     @property
     def target_dir(self) -> Path:
@@ -100,6 +104,7 @@ def load_settings(
         raw = env.get("TESSERA_FAIL_OPEN", found.get("fail_open", False))
         fail_open = _flag(raw)
     gate = _flag(env.get("TESSERA_DBT_GATE", found.get("gate", False)))
+    notify = env.get("TESSERA_NOTIFY_CONFIG") or found.get("notify_config") or ".tessera/notify.yml"
     return DbtSettings(
         project_dir=root,
         profiles_dir=Path(profiles_dir).resolve() if profiles_dir else None,
@@ -109,4 +114,5 @@ def load_settings(
         fail_open=fail_open,
         default_team=str(found.get("default_team", "unowned")),
         gate=gate,
+        notify_config=root / notify,
     )

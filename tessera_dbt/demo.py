@@ -110,10 +110,13 @@ def notify_config(project: Path, receiver: Receiver) -> Path:
 
 
 def deliver(settings: DbtSettings, config: Path, receiver: Receiver) -> list[str]:
-    """Flush the outbox and show what reached the receiver (signature checked there)."""
-    before = len(receiver.received)
+    """Flush what is left in the outbox and show what reached the receiver since last time.
+
+    ``tessera-dbt`` sends notifications itself after each write; the flush here only catches
+    what the CLI (``tessctl ack``) queued without a notify config in its working directory.
+    """
     flush_if_configured(settings.registry, config)
-    got = receiver.since(before)
+    got = receiver.unseen()
     for item in got:
         mark = "signature ok" if item.signed else "BAD SIGNATURE"
         print(f"  webhook -> {item.team:<10} {item.event:<22} ({mark}) {item.body.get('subject', '')}")

@@ -26,6 +26,7 @@ class Receiver:
     def __init__(self, secret: str) -> None:
         self.secret = secret
         self.received: list[Received] = []
+        self._shown = 0
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -63,5 +64,8 @@ class Receiver:
         self.server.shutdown()
         self.server.server_close()
 
-    def since(self, count: int) -> list[Received]:
-        return self.received[count:]
+    def unseen(self) -> list[Received]:
+        """What arrived since the last call."""
+        new = self.received[self._shown :]
+        self._shown = len(self.received)
+        return new

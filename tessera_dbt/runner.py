@@ -20,6 +20,7 @@ from tessera_core import (
     Project,
     PublishResult,
     Registry,
+    flush_if_configured,
     node_schema,
     open_registry,
     publish,
@@ -104,6 +105,13 @@ def open_proposals(
     return proposals
 
 
+def _notify(settings: DbtSettings, say: Progress) -> None:
+    """Send what the registry writes queued (SQLite registry + notify config); failures wait in the outbox."""
+    report = flush_if_configured(settings.registry, settings.notify_config)
+    if report is not None and (report.delivered or report.retrying or report.dead):
+        say(f"tessera: notifications {report.summary().splitlines()[0]}")
+
+
 def run_gated(
     settings: DbtSettings,
     *,
@@ -125,6 +133,7 @@ def run_gated(
     selected = select_nodes(settings, select=select, exclude=exclude) if (select or exclude) else None
     check = check_project(registry, project, selected=selected, settings=gate)
     proposals = open_proposals(registry, project, check, settings=gate)
+    _notify(settings, say)
     if check.blocked and not exclude_blocked:
         say(f"tessera: {len(check.blocked)} blocked; refusing to {command}")
         return RunOutcome(command, check, refused=True, proposals=proposals)
@@ -155,6 +164,7 @@ def run_gated(
     )
     count = sum(1 for r in sync.published.values() if r.action == "published")
     say(f"tessera: published {count} contract{'s' if count != 1 else ''}")
+    _notify(settings, say)
     return RunOutcome(
         command,
         check,
