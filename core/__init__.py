@@ -87,6 +87,7 @@ _EXPORTS: dict[str, str] = {
     # notifications
     "flush_notifications": "tessera_core.notify.deliver",
     "flush_if_configured": "tessera_core.notify.deliver",
+    "flush_after_write": "tessera_core.notify.deliver",
     "load_notify_config": "tessera_core.notify.config",
     "FlushReport": "tessera_core.notify.deliver",
     "verify_signature": "tessera_core.notify.webhook",
@@ -156,6 +157,7 @@ __all__ = [
     "contract_nodes",
     "dialect_for_adapter",
     "diff",
+    "flush_after_write",
     "flush_if_configured",
     "flush_notifications",
     "force_publish",
@@ -234,7 +236,12 @@ if TYPE_CHECKING:
     from tessera_core.lineage.query import analyze_query
     from tessera_core.manifest import Node, Project, load_manifest
     from tessera_core.notify.config import load_notify_config
-    from tessera_core.notify.deliver import FlushReport, flush_if_configured, flush_notifications
+    from tessera_core.notify.deliver import (
+        FlushReport,
+        flush_after_write,
+        flush_if_configured,
+        flush_notifications,
+    )
     from tessera_core.notify.webhook import verify_signature
     from tessera_core.registry import DEFAULT_PATH, open_registry
     from tessera_core.registry.base import (

@@ -16,6 +16,7 @@ from tessera_core import (
     RegistryUnavailableError,
     TesseraError,
     check_dialect,
+    flush_after_write,
     open_registry,
 )
 
@@ -72,3 +73,5 @@ class TesseraResource(ConfigurableResource["TesseraResource"]):
             close = getattr(registry, "close", None)
             if callable(close):
                 close()
+            # send what the check's writes queued (SQLite registry + notify config); never fails the check
+            flush_after_write(spec, os.environ.get("TESSERA_NOTIFY_CONFIG"))

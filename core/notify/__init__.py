@@ -44,6 +44,7 @@ _EXPORTS: dict[str, str] = {
     "Notifier": "tessera_core.notify.deliver",
     "flush_notifications": "tessera_core.notify.deliver",
     "flush_if_configured": "tessera_core.notify.deliver",
+    "flush_after_write": "tessera_core.notify.deliver",
     "outbox_status": "tessera_core.notify.deliver",
     "verify": "tessera_core.notify.webhook",
     "NotifyError": "tessera_core.notify.errors",
@@ -68,6 +69,7 @@ __all__ = [
     "SlackTarget",
     "TeamChannels",
     "WebhookTarget",
+    "flush_after_write",
     "flush_if_configured",
     "flush_notifications",
     "load_notify_config",
@@ -102,6 +104,7 @@ if TYPE_CHECKING:
     from tessera_core.notify.deliver import (
         FlushReport,
         Notifier,
+        flush_after_write,
         flush_if_configured,
         flush_notifications,
         outbox_status,

@@ -221,3 +221,20 @@ def flush_if_configured(registry: str | Path, config: str | Path | None) -> Flus
     if spec.startswith(("http://", "https://")) or config is None or not Path(config).exists():
         return None
     return flush_notifications(spec, config)
+
+
+def flush_after_write(registry: str | Path, config: str | Path | None = None) -> FlushReport | None:
+    """``flush_if_configured`` for callers that must not fail because of a notification.
+
+    ``config`` defaults to ``.tessera/notify.yml``. A broken config or an
+    outbox that cannot be read is logged; the notices stay queued for the next
+    flush (``tessctl notify --flush``).
+    """
+    from tessera_core.errors import TesseraError
+    from tessera_core.notify.config import DEFAULT_CONFIG_PATH
+
+    try:
+        return flush_if_configured(registry, config if config is not None else DEFAULT_CONFIG_PATH)
+    except TesseraError as exc:
+        log.warning("tessera notify: notifications not sent now (%s); they stay queued in the outbox", exc)
+        return None

@@ -14,13 +14,21 @@ works in both forms, e.g. ``tessera://?registry=%2Fdata%2Fregistry.db&fail_open=
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
-from tessera_core import GateSettings, RegistryError, RegistryUnavailableError, TesseraError, open_registry
+from tessera_core import (
+    GateSettings,
+    RegistryError,
+    RegistryUnavailableError,
+    TesseraError,
+    flush_after_write,
+    open_registry,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -127,10 +135,15 @@ class TesseraHook(BaseHook):
         return self._registry
 
     def close(self) -> None:
+        """Close the registry, then send the notifications its writes queued (SQLite registry with a
+        notify config: $TESSERA_NOTIFY_CONFIG or .tessera/notify.yml); a failure never fails the task."""
+        opened = self._registry is not None
         closer = getattr(self._registry, "close", None)
         if callable(closer):
             closer()
         self._registry = None
+        if opened:
+            flush_after_write(self.target.spec, os.environ.get("TESSERA_NOTIFY_CONFIG"))
 
     def test_connection(self) -> tuple[bool, str]:
         try:

@@ -55,3 +55,43 @@ def test_api_key_never_appears_in_errors(tmp_path):
         pass
 
     assert "s3cret-key" not in str(error.value)
+
+
+def test_writes_made_through_the_resource_notify_the_owner(monkeypatch, tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tessera_core import Asset, ConsumerKind, Registration
+
+    events: list[tuple[str, str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            events.append((self.path, self.headers.get("X-Tessera-Event", "")))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_args) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        config = tmp_path / "notify.yml"
+        config.write_text(
+            f"teams:\n  platform:\n    webhook:\n      url: http://127.0.0.1:{server.server_address[1]}/platform\n"
+            "      secret_env: PLATFORM_HOOK_SECRET\n"
+        )
+        monkeypatch.setenv("PLATFORM_HOOK_SECRET", "s3cret-for-the-test")
+        monkeypatch.setenv("TESSERA_NOTIFY_CONFIG", str(config))
+        with TesseraResource(registry=str(tmp_path / "registry.db")).connect() as registry:
+            registry.ensure_team("platform")
+            registry.upsert_asset(Asset("wh.core.orders", "platform"))
+            registry.register(
+                Registration("wh.core.orders", "growth", "email_domains", ConsumerKind.DAGSTER_ASSET)
+            )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert events == [("/platform", "consumer.registered")]

@@ -79,3 +79,15 @@ def test_a_missing_config_is_a_usage_error(registry: SqliteRegistry, db_path: Pa
 
 def test_notify_alone_asks_for_flush_or_status(registry: SqliteRegistry, db_path: Path) -> None:
     assert run(db_path, "notify").exit_code == 2
+
+
+def test_flush_after_write_never_raises_on_a_broken_config(tmp_path: Path) -> None:
+    from tessera_core import flush_after_write
+
+    broken = tmp_path / "notify.yml"
+    broken.write_text("teams: [not, a, mapping")
+    registry = tmp_path / "registry.db"
+    SqliteRegistry(registry).ensure_team("platform")
+    assert flush_after_write(registry, broken) is None
+    assert flush_after_write(registry, tmp_path / "missing.yml") is None
+    assert flush_after_write("https://tessera.example.com", broken) is None
